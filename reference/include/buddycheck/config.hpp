@@ -1,0 +1,84 @@
+// Runtime configuration of the reference model: the kernel's build-time
+// constants (PAGE_SHIFT, MAX_PAGE_ORDER, ...) become values checked against
+// the kernel's own build rules.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bc {
+
+// Which struct page layout the memmap has (kernel-semantics.md section 1).
+enum class memmap_model : uint8_t {
+	flat,    // FLATMEM: one contiguous memmap, section number not in flags
+	vmemmap, // SPARSEMEM_VMEMMAP: virtually contiguous, section not in flags
+	sparse,  // classic SPARSEMEM: one memmap per present section, section in flags
+};
+const char *memmap_name(memmap_model m);
+std::optional<memmap_model> memmap_from_name(std::string_view s);
+
+// How an allocation picks its block.  `canonical` makes allocation a function
+// of the free pfn set only, so two engines that agree on it allocate the same
+// pages; `kernel` follows the kernel (pcp list head, free list head).
+enum class alloc_policy : uint8_t { canonical, kernel };
+
+struct pfn_range {
+	uint64_t start = 0, end = 0; // [start, end)
+};
+
+struct zone_config {
+	std::string name;
+	uint64_t start_pfn = 0, end_pfn = 0; // spanned [start, end)
+};
+
+struct config {
+	std::string preset = "small";
+	unsigned page_shift = 12;
+	unsigned max_page_order = 5;
+	unsigned pageblock_order = 4;
+	unsigned section_size_bits = 19;
+	int thp_order = -1; // HPAGE_PMD_ORDER when THP is configured, else -1
+	memmap_model memmap = memmap_model::sparse;
+	uint64_t nr_sections = 8;
+	std::vector<uint64_t> holes; // section numbers that are not present
+	std::vector<zone_config> zones;
+	unsigned nr_cpus = 2;
+	unsigned pcp_high = 32;
+	unsigned pcp_batch = 8;
+	bool page_checks = true; // bad-page checks in free_pages_prepare()
+	std::vector<pfn_range> cma;       // pageblocks of MIGRATE_CMA
+	std::vector<pfn_range> unmovable; // pageblocks of MIGRATE_UNMOVABLE
+	alloc_policy alloc = alloc_policy::canonical;
+
+	unsigned pfn_section_shift() const { return section_size_bits - page_shift; }
+	uint64_t pages_per_section() const { return uint64_t(1) << pfn_section_shift(); }
+	uint64_t nr_pfns() const { return nr_sections << pfn_section_shift(); }
+	uint64_t pageblock_nr_pages() const { return uint64_t(1) << pageblock_order; }
+	uint64_t max_order_nr_pages() const { return uint64_t(1) << max_page_order; }
+	bool section_present(uint64_t sec) const;
+};
+
+// Largest model this tool builds (struct page is ~80 bytes).
+constexpr uint64_t max_model_pfns = uint64_t(1) << 22;
+
+// Names of the presets: the four kernel ones of kernel-semantics.md and the
+// scaled-down ones for fuzzing.
+const std::vector<std::string> &preset_names();
+// A preset with its default layout (sections, zones, pcp sizes).  nullopt for
+// an unknown name.
+std::optional<config> preset(std::string_view name);
+// Re-derive the default zones of a configuration after its section count or
+// holes changed (two zones with an unaligned boundary).
+void default_zones(config &c);
+
+// nullopt when `c` obeys the kernel's build rules and the model's limits;
+// otherwise the one-line reason it is refused.
+std::optional<std::string> validate(const config &c);
+
+// One line describing the configuration (used in reports and traces).
+std::string describe(const config &c);
+
+} // namespace bc

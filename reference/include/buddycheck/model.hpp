@@ -1,0 +1,241 @@
+// The reference buddy page allocator: memmap in three memory models, zones,
+// free_area[order][migratetype], per-CPU lists, pageblock migratetypes, the
+// free path below the family under test (__free_frozen_pages and what it
+// calls), and the allocation side used to build realistic states.
+#pragma once
+
+#include "buddycheck/config.hpp"
+#include "buddycheck/page.h"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bc {
+
+enum migratetype : uint8_t {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_PCPTYPES,
+	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
+	MIGRATE_CMA,
+	MIGRATE_ISOLATE,
+	MIGRATE_TYPES
+};
+const char *migratetype_name(unsigned mt);
+inline bool migratetype_is_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
+
+constexpr unsigned NR_ORDERS_MAX = 16; // MAX_PAGE_ORDER <= 15
+constexpr unsigned PAGE_ALLOC_COSTLY_ORDER = 3;
+constexpr unsigned NR_LOWORDER_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1);
+constexpr unsigned NR_PCP_LISTS = NR_LOWORDER_PCP_LISTS + 1; // + the THP list
+
+// fpi_t flags of __free_frozen_pages().
+enum : unsigned { FPI_NONE = 0, FPI_TO_TAIL = 1u << 1, FPI_PREPARED = 1u << 3 };
+
+constexpr uint64_t no_pfn = ~uint64_t(0);
+
+struct free_area {
+	list_head free_list[MIGRATE_TYPES];
+	unsigned long nr_free = 0;                  // blocks on all lists of this order
+	unsigned long nr_free_mt[MIGRATE_TYPES]{}; // blocks per list (buddycheck's own)
+};
+
+struct per_cpu_pages {
+	long count = 0; // pages on all lists
+	long high = 0;
+	long batch = 0;
+	list_head lists[NR_PCP_LISTS];
+};
+
+struct zone {
+	std::string name;
+	unsigned idx = 0;
+	uint64_t zone_start_pfn = 0, zone_end_pfn = 0; // spanned [start, end)
+	std::array<free_area, NR_ORDERS_MAX> area;
+	std::vector<per_cpu_pages> pcp; // one per CPU
+	long nr_free_pages = 0;         // vmstat NR_FREE_PAGES (buddy pages, not pcp, not isolated)
+	bool contains(uint64_t pfn) const { return pfn >= zone_start_pfn && pfn < zone_end_pfn; }
+};
+
+// What the model's ledger knows of a pfn, independently of the free lists.
+// A pfn must be in exactly one state: one ledger bit, or inside one free
+// block (buddy or pcp).
+enum ledger_bits : uint8_t {
+	LEDGER_ALLOCATED = 1, // handed out by the allocation side, not yet given back
+	LEDGER_LEAKED = 2,    // free_pages_prepare() failed: never returned, by design
+	LEDGER_RESERVED = 4,  // present but in no zone (never given to the allocator)
+};
+
+// Cost counters: deterministic stand-ins for the seeds' profiles.
+struct cost_counters {
+	uint64_t zone_lock = 0;         // zone->lock acquisitions
+	uint64_t pcp_lock = 0;          // pcp lock (trylock) acquisitions
+	uint64_t pcp_insert = 0;        // blocks put on a pcp list by a free
+	uint64_t pcp_drain = 0;         // free_pcppages_bulk() calls
+	uint64_t pcp_drained_blocks = 0;// blocks it returned to the buddy lists
+	uint64_t free_one_page = 0;     // __free_one_page() calls
+	uint64_t merges = 0;            // buddy merges inside __free_one_page()
+	uint64_t prepare = 0;           // free_pages_prepare() calls
+	uint64_t prepare_failed = 0;    // ... that returned false
+	uint64_t rmqueue = 0;           // blocks taken from the buddy lists
+	uint64_t cond_resched = 0;
+	std::array<uint64_t, NR_ORDERS_MAX + 8> free_frozen_pages_by_order{}; // __free_frozen_pages() calls
+	cost_counters &operator+=(const cost_counters &o);
+};
+
+// A violated obligation found while the model ran: a chunk that breaks the
+// chunk routine's contract, a struct page pointer that is not in the memmap,
+// or a kernel assertion (VM_BUG_ON) of the model's free path.
+struct finding {
+	std::string invariant; // name of the violated obligation
+	std::string message;
+	uint64_t pfn = no_pfn;
+};
+
+// The pfns the running free-family call was asked to free (sorted,
+// disjoint [start, end) intervals), for the contract "a chunk lies inside the
+// range being freed".  Empty: no contract on the range.
+struct free_call_scope {
+	std::vector<std::pair<uint64_t, uint64_t>> ranges;
+	bool contains(uint64_t start, uint64_t end) const;
+};
+
+class Model {
+  public:
+	explicit Model(const config &c); // c must pass validate()
+	~Model();
+	Model(const Model &) = delete;
+	Model &operator=(const Model &) = delete;
+
+	const config &cfg() const { return cfg_; }
+	unsigned max_order() const { return cfg_.max_page_order; }
+	uint64_t nr_pfns() const { return nr_pfns_; }
+
+	// ---- memmap ----
+	bool pfn_valid(uint64_t pfn) const { return pfn < nr_pfns_ && present_[pfn >> sec_shift_]; }
+	page *pfn_to_page(uint64_t pfn) const;                // pfn must be valid
+	uint64_t page_to_pfn(const page *p) const;            // no_pfn when p is not a struct page of the memmap
+	uint64_t section_of(uint64_t pfn) const { return pfn >> sec_shift_; }
+	uint64_t memdesc_section(const page *p) const;        // section number kept in flags (0 unless classic sparse)
+	zone *zone_of(uint64_t pfn);                          // nullptr outside every zone
+	const zone *zone_of(uint64_t pfn) const;
+	std::vector<zone> &zones() { return zones_; }
+	const std::vector<zone> &zones() const { return zones_; }
+
+	// ---- pageblocks ----
+	unsigned pageblock_mt(uint64_t pfn) const { return pageblock_mt_[pfn >> cfg_.pageblock_order]; }
+	void set_pageblock_mt(uint64_t pfn, unsigned mt) { pageblock_mt_[pfn >> cfg_.pageblock_order] = uint8_t(mt); }
+	bool pageblock_isolated(uint64_t pfn) const { return pageblock_mt(pfn) == MIGRATE_ISOLATE; }
+
+	// ---- the free path below the family under test ----
+	bool free_pages_prepare(page *p, unsigned order);
+	void __free_frozen_pages(page *p, unsigned order, unsigned fpi);
+	void free_frozen_pages(page *p, unsigned order) { __free_frozen_pages(p, order, FPI_NONE); }
+	bool put_page_testzero(page *p);
+	void __free_pages(page *p, unsigned order); // refcounted
+	void free_one_page(zone &z, uint64_t pfn, unsigned order, unsigned fpi);
+	void split_large_buddy(zone &z, uint64_t pfn, unsigned order, unsigned fpi);
+	void __free_one_page(uint64_t pfn, zone &z, unsigned order, unsigned mt, unsigned fpi);
+	bool pcp_allowed_order(unsigned order) const;
+	void free_pcppages_bulk(zone &z, per_cpu_pages &pcp, long count, unsigned pindex);
+	void drain_pages(unsigned cpu);  // one CPU, every zone
+	void drain_all_pages();          // every CPU
+	void cond_resched() { cost.cond_resched++; }
+
+	// ---- vmalloc (mm/vmalloc.c) ----
+	// vm_area_alloc_pages(): large orders first, split_page() each, lower
+	// the order on failure.  false (nothing kept) when memory runs out.
+	bool vmalloc_pages(uint64_t nr_pages, bool huge, std::vector<page *> &pages);
+	// vfree(): NR_VMALLOC -= 1 per page, then free_pages_bulk() of the
+	// active free family.
+	void vfree_pages(page **pages, uint64_t nr_pages);
+
+	// ---- allocation side ----
+	// nullptr when no block of that order is free.  Pages come back
+	// refcounted (head refcount 1) unless `frozen`.
+	page *alloc_pages(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen);
+	void split_page(page *p, unsigned order);
+	// alloc_contig_range(start, end): true and pages frozen (or refcount 1)
+	// on success; false, state unchanged, when a page of the range is busy.
+	bool alloc_contig_range(uint64_t start, uint64_t end, bool frozen, void (*free_excess)(unsigned long, unsigned long));
+	void isolate_pageblocks(uint64_t start, uint64_t end);   // [start, end), pageblock-rounded
+	void unisolate_pageblocks(uint64_t start, uint64_t end); // restores and re-merges
+	unsigned current_cpu = 0;
+
+	// ---- pages ----
+	void set_hwpoison(uint64_t pfn);
+	bool make_bad(uint64_t pfn, const std::string &kind); // false for an unknown kind
+	static const std::vector<std::string> &bad_kinds();
+	// Why free_pages_prepare() would refuse this page; empty when it would not.
+	std::string bad_reason(const page *p) const;
+
+	// ---- ledger and counters ----
+	uint8_t ledger(uint64_t pfn) const { return ledger_[pfn]; }
+	void ledger_set(uint64_t pfn, uint8_t bits) { ledger_[pfn] |= bits; }
+	void ledger_clear(uint64_t pfn, uint8_t bits) { ledger_[pfn] &= uint8_t(~bits); }
+	long nr_vmalloc = 0; // NR_VMALLOC
+	cost_counters cost;
+
+	// ---- findings ----
+	std::vector<finding> findings;
+	std::vector<finding> warnings; // WARN_ON of the model's own code (caller errors)
+	void report(const char *invariant, uint64_t pfn, std::string message);
+	void warn(uint64_t pfn, std::string message);
+	free_call_scope scope;
+	// Orders of the __free_frozen_pages() calls since the log was cleared.
+	std::vector<unsigned> free_log;
+
+	// Intervals of pfns [start, end) the last operation touched, for checks
+	// that cost in proportion to the work done.
+	std::vector<std::pair<uint64_t, uint64_t>> dirty;
+	void touch(uint64_t pfn, uint64_t nr) { dirty.emplace_back(pfn, pfn + nr); }
+
+	// Block heads: order of the free block headed at pfn, or -1.
+	int buddy_order_at(uint64_t pfn) const;
+	// Head pfn and order of the free block (buddy or pcp) containing pfn;
+	// false when the pfn is not free.  Counts every block covering pfn in
+	// *covers (more than one means overlapping blocks).
+	bool free_block_of(uint64_t pfn, uint64_t *head, unsigned *order, unsigned *covers = nullptr) const;
+
+	// Low-level list operations (public for the invariant tests that break
+	// the state on purpose).
+	void add_to_free_list(page *p, uint64_t pfn, zone &z, unsigned order, unsigned mt, bool tail);
+	void del_from_free_list(page *p, zone &z, unsigned order, unsigned mt);
+	static unsigned order_to_pindex(unsigned mt, unsigned order, int thp_order);
+	static unsigned pindex_to_order(unsigned pindex, int thp_order);
+
+	page *rmqueue_smallest(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out);
+	void expand(zone &z, uint64_t pfn, unsigned low, unsigned high, unsigned mt);
+	void prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen);
+
+  private:
+	void init_memmap();
+	void init_free_memory();
+	page *pick_block(zone &z, unsigned order, unsigned mt);
+	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out);
+
+	config cfg_;
+	uint64_t nr_pfns_ = 0;
+	unsigned sec_shift_ = 0;
+	std::vector<uint8_t> present_;
+	std::vector<zone> zones_;
+	std::vector<int8_t> zone_idx_of_section_hint_;
+	std::vector<uint8_t> pageblock_mt_;
+	std::vector<uint8_t> pageblock_saved_mt_;
+	std::vector<uint8_t> ledger_;
+	// memmap storage: one array (flat, vmemmap) or one per present section
+	page *flat_map_ = nullptr;
+	size_t flat_bytes_ = 0;
+	std::vector<page *> section_map_;
+	std::vector<std::pair<uintptr_t, uint64_t>> section_by_addr_; // sorted (base, section)
+};
+
+// The model that kernel-style code (engines, candidates) operates on.
+Model &current();
+void set_current(Model *m);
+
+} // namespace bc

@@ -1,0 +1,54 @@
+// Replays a trace on two engines in lockstep (the per-page oracle and the
+// batched engine under test), checking the invariants after every operation
+// and the differential equality at every `check` and at the end.
+#pragma once
+
+#include "buddycheck/free_family.hpp"
+#include "buddycheck/invariants.hpp"
+#include "buddycheck/model.hpp"
+#include "buddycheck/trace.hpp"
+
+#include <string>
+
+namespace bc {
+
+enum class verdict { pass, counterexample, bad_input };
+
+struct replay_options {
+	const free_family *oracle = &oracle_family();
+	const free_family *batched = &reference_family();
+	// Full invariant check after every operation (default: only for
+	// configurations of at most full_check_max_pfns pages; otherwise range
+	// checks per operation and full checks at `check` and at the end).
+	bool full_checks = false;
+	uint64_t full_check_max_pfns = 4096;
+	bool render_map = true;
+};
+
+struct replay_result {
+	verdict v = verdict::pass;
+	std::string error;     // bad input: "file:line: message"
+	int line = 0;          // failing operation (0: the final check)
+	std::string op_text;
+	std::string engine;    // "oracle" or the batched family's name
+	std::string invariant; // violated invariant or obligation
+	std::string message;
+	uint64_t pfn = no_pfn;
+	std::string pfn_map;   // picture of the pfn range around the failure
+	size_t ops_run = 0;
+	cost_counters oracle_cost, batched_cost;
+};
+
+replay_result replay(const trace &t, const replay_options &opt = {});
+
+// The human-readable report of a result (PASS line, or the counterexample
+// with its pfn map), as `buddycheck replay` prints it.
+std::string format_result(const trace &t, const replay_result &r, const replay_options &opt = {});
+
+// Text picture of [start, end) of a model: one character per pfn, rows of
+// 64, '|' before the first pfn of every section, '^' under marked pfns.
+std::string render_pfn_map(const Model &m, uint64_t start, uint64_t end, const std::vector<uint64_t> &marks = {});
+// The window render_pfn_map shows around a pfn.
+std::string render_pfn_map_around(const Model &m, uint64_t pfn, const std::vector<uint64_t> &marks = {});
+
+} // namespace bc

@@ -1,0 +1,349 @@
+#include "buddycheck/invariants.hpp"
+
+#include <cstdio>
+#include <map>
+
+namespace bc {
+
+static std::string hex(uint64_t v)
+{
+	char b[32];
+	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+	return b;
+}
+
+static violation make(const char *name, uint64_t pfn, std::string msg) { return {name, std::move(msg), pfn}; }
+
+static const char *where_name(unsigned w) { return w == BC_ON_BUDDY ? "buddy" : w == BC_ON_PCP ? "pcp" : "?"; }
+
+std::string describe_pfn(const Model &m, uint64_t pfn)
+{
+	if (pfn >= m.nr_pfns())
+		return "beyond the last pfn";
+	if (!m.pfn_valid(pfn))
+		return "hole (section not present)";
+	std::string s;
+	uint64_t head;
+	unsigned order, covers;
+	if (m.free_block_of(pfn, &head, &order, &covers)) {
+		const page *h = m.pfn_to_page(head);
+		s = "free in order-" + std::to_string(order) + " block " + hex(head) + " (" + where_name(h->bc_where);
+		if (h->bc_where == BC_ON_BUDDY)
+			s += std::string(", ") + migratetype_name(unsigned(h->index));
+		else
+			s += ", cpu " + std::to_string(h->bc_cpu);
+		s += ")";
+		if (covers > 1)
+			s += " and " + std::to_string(covers - 1) + " more overlapping block(s)";
+	}
+	auto add = [&](const std::string &t) { s += (s.empty() ? "" : " + ") + t; };
+	uint8_t l = m.ledger(pfn);
+	if (l & LEDGER_ALLOCATED)
+		add("allocated (refcount " + std::to_string(m.pfn_to_page(pfn)->_refcount) + ")");
+	if (l & LEDGER_LEAKED)
+		add("leaked by a failed free_pages_prepare()");
+	if (l & LEDGER_RESERVED)
+		add("reserved");
+	if (m.pfn_to_page(pfn)->flags.f & (1UL << PG_hwpoison))
+		add("HWPoison");
+	if (s.empty())
+		s = "in no state (neither allocated, free, nor leaked)";
+	return s;
+}
+
+std::optional<violation> check_pfn_single_state(const Model &m, uint64_t start, uint64_t end)
+{
+	end = std::min(end, m.nr_pfns());
+	for (uint64_t pfn = start; pfn < end; pfn++) {
+		if (!m.pfn_valid(pfn))
+			continue;
+		unsigned covers = 0;
+		m.free_block_of(pfn, nullptr, nullptr, &covers);
+		unsigned states = covers + unsigned(__builtin_popcount(m.ledger(pfn)));
+		if (states != 1)
+			return make(inv::pfn_single_state, pfn,
+				    "pfn " + hex(pfn) + " is in " + std::to_string(states) + " states: " + describe_pfn(m, pfn));
+	}
+	return std::nullopt;
+}
+
+std::optional<violation> check_block_shape(const Model &m, uint64_t start, uint64_t end)
+{
+	end = std::min(end, m.nr_pfns());
+	const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
+	for (uint64_t pfn = start; pfn < end; pfn++) {
+		if (!m.pfn_valid(pfn))
+			continue;
+		const page *p = m.pfn_to_page(pfn);
+		if (p->bc_where == BC_ON_NOTHING)
+			continue;
+		const uint64_t order = p->private_;
+		std::string blk = "free block " + hex(pfn) + " order " + std::to_string(order) + " (" + where_name(p->bc_where) + ")";
+		if (order > m.max_order())
+			return make(inv::block_order_cap, pfn, blk + " exceeds MAX_PAGE_ORDER " + std::to_string(m.max_order()));
+		const uint64_t n = uint64_t(1) << order;
+		if (pfn & (n - 1))
+			return make(inv::block_aligned, pfn, blk + " is not naturally aligned");
+		const zone *z = m.zone_of(pfn);
+		if (!z || !z->contains(pfn + n - 1))
+			return make(inv::block_in_zone, pfn, blk + " is not inside one zone");
+		if ((pfn & ~sec_mask) != ((pfn + n - 1) & ~sec_mask) || !m.pfn_valid(pfn + n - 1))
+			return make(inv::block_in_section, pfn, blk + " is not inside one present section");
+	}
+	return std::nullopt;
+}
+
+std::optional<violation> check_poison_never_free(const Model &m, uint64_t start, uint64_t end)
+{
+	end = std::min(end, m.nr_pfns());
+	for (uint64_t pfn = start; pfn < end; pfn++) {
+		if (!m.pfn_valid(pfn))
+			continue;
+		const page *p = m.pfn_to_page(pfn);
+		bool poisoned = p->flags.f & (1UL << PG_hwpoison);
+		std::string bad = m.bad_reason(p);
+		if (!poisoned && bad.empty())
+			continue;
+		if (m.free_block_of(pfn, nullptr, nullptr))
+			return make(inv::poison_never_free, pfn,
+				    "pfn " + hex(pfn) + (poisoned ? " is HWPoison" : " is a bad page (" + bad + ")") +
+					    " but is " + describe_pfn(m, pfn));
+	}
+	return std::nullopt;
+}
+
+static const page *entry_page(const list_head *l)
+{
+	return reinterpret_cast<const page *>(reinterpret_cast<const char *>(l) - offsetof(page, lru));
+}
+
+std::optional<violation> check_free_list_structure(const Model &m)
+{
+	uint64_t listed = 0;
+	for (const zone &z : m.zones()) {
+		for (unsigned o = 0; o <= m.max_order(); o++) {
+			for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++) {
+				const list_head *h = &z.area[o].free_list[mt];
+				uint64_t guard = 0;
+				for (const list_head *it = h->next; it != h; it = it->next) {
+					const page *p = entry_page(it);
+					uint64_t pfn = m.page_to_pfn(p);
+					if (pfn == no_pfn || ++guard > m.nr_pfns())
+						return make(inv::free_list_structure, no_pfn,
+							    "zone " + z.name + " free_area[" + std::to_string(o) + "][" +
+								    migratetype_name(mt) + "] holds a corrupt entry");
+					if (p->bc_where != BC_ON_BUDDY || p->page_type != BC_PGTY_BUDDY || p->private_ != o ||
+					    p->index != mt || !z.contains(pfn))
+						return make(inv::free_list_structure, pfn,
+							    "pfn " + hex(pfn) + " is on zone " + z.name + " free_area[" +
+								    std::to_string(o) + "][" + migratetype_name(mt) +
+								    "] but its page says: " + describe_pfn(m, pfn));
+					listed++;
+				}
+			}
+		}
+		for (size_t cpu = 0; cpu < z.pcp.size(); cpu++) {
+			for (unsigned pi = 0; pi < NR_PCP_LISTS; pi++) {
+				const list_head *h = &z.pcp[cpu].lists[pi];
+				uint64_t guard = 0;
+				for (const list_head *it = h->next; it != h; it = it->next) {
+					const page *p = entry_page(it);
+					uint64_t pfn = m.page_to_pfn(p);
+					if (pfn == no_pfn || ++guard > m.nr_pfns())
+						return make(inv::free_list_structure, no_pfn, "a pcp list of zone " + z.name + " holds a corrupt entry");
+					unsigned want = Model::pindex_to_order(pi, m.cfg().thp_order);
+					if (p->bc_where != BC_ON_PCP || p->private_ != want || p->bc_cpu != cpu || !z.contains(pfn))
+						return make(inv::free_list_structure, pfn,
+							    "pfn " + hex(pfn) + " is on a pcp list (cpu " + std::to_string(cpu) +
+								    ", order " + std::to_string(want) + ") but its page says: " +
+								    describe_pfn(m, pfn));
+					listed++;
+				}
+			}
+		}
+	}
+	uint64_t marked = 0, first_marked = no_pfn;
+	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
+		if (m.pfn_valid(pfn) && m.pfn_to_page(pfn)->bc_where != BC_ON_NOTHING) {
+			marked++;
+			if (first_marked == no_pfn)
+				first_marked = pfn;
+		}
+	}
+	if (marked != listed)
+		return make(inv::free_list_structure, first_marked,
+			    std::to_string(marked) + " pages are marked as free block heads but " + std::to_string(listed) +
+				    " blocks are on the lists");
+	return std::nullopt;
+}
+
+std::optional<violation> check_free_list_migratetype(const Model &m)
+{
+	const uint64_t pb = m.cfg().pageblock_nr_pages();
+	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
+		if (!m.pfn_valid(pfn))
+			continue;
+		const page *p = m.pfn_to_page(pfn);
+		if (p->bc_where != BC_ON_BUDDY)
+			continue;
+		const uint64_t n = uint64_t(1) << p->private_;
+		for (uint64_t q = pfn; q < pfn + n; q += pb) {
+			if (m.pageblock_mt(q) != p->index)
+				return make(inv::free_list_migratetype, pfn,
+					    "free block " + hex(pfn) + " order " + std::to_string(p->private_) + " is on the " +
+						    migratetype_name(unsigned(p->index)) + " list but pageblock " + hex(q & ~(pb - 1)) +
+						    " is " + migratetype_name(m.pageblock_mt(q)));
+		}
+	}
+	return std::nullopt;
+}
+
+std::optional<violation> check_free_counters(const Model &m)
+{
+	for (const zone &z : m.zones()) {
+		long nr_free_pages = 0;
+		for (unsigned o = 0; o <= m.max_order(); o++) {
+			unsigned long total = 0;
+			for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++) {
+				unsigned long n = 0;
+				const list_head *h = &z.area[o].free_list[mt];
+				for (const list_head *it = h->next; it != h && n <= m.nr_pfns(); it = it->next)
+					n++;
+				if (n != z.area[o].nr_free_mt[mt])
+					return make(inv::free_counters, no_pfn,
+						    "zone " + z.name + " nr_free[" + std::to_string(o) + "][" + migratetype_name(mt) +
+							    "] is " + std::to_string(z.area[o].nr_free_mt[mt]) + " but the list holds " +
+							    std::to_string(n));
+				total += n;
+				if (mt != MIGRATE_ISOLATE)
+					nr_free_pages += long(n) << o;
+			}
+			if (total != z.area[o].nr_free)
+				return make(inv::free_counters, no_pfn,
+					    "zone " + z.name + " free_area[" + std::to_string(o) + "].nr_free is " +
+						    std::to_string(z.area[o].nr_free) + " but its lists hold " + std::to_string(total));
+		}
+		if (nr_free_pages != z.nr_free_pages)
+			return make(inv::free_counters, no_pfn,
+				    "zone " + z.name + " NR_FREE_PAGES is " + std::to_string(z.nr_free_pages) +
+					    " but its non-isolated free lists hold " + std::to_string(nr_free_pages) + " pages");
+		for (size_t cpu = 0; cpu < z.pcp.size(); cpu++) {
+			long count = 0;
+			for (unsigned pi = 0; pi < NR_PCP_LISTS; pi++) {
+				const list_head *h = &z.pcp[cpu].lists[pi];
+				unsigned order = Model::pindex_to_order(pi, m.cfg().thp_order);
+				for (const list_head *it = h->next; it != h && count <= long(m.nr_pfns()); it = it->next)
+					count += long(1) << order;
+			}
+			if (count != z.pcp[cpu].count)
+				return make(inv::free_counters, no_pfn,
+					    "zone " + z.name + " cpu " + std::to_string(cpu) + " pcp->count is " +
+						    std::to_string(z.pcp[cpu].count) + " but its lists hold " + std::to_string(count) +
+						    " pages");
+		}
+	}
+	return std::nullopt;
+}
+
+std::optional<violation> check_nr_vmalloc(const Model &m, long expected)
+{
+	if (m.nr_vmalloc != expected)
+		return make(inv::nr_vmalloc, no_pfn,
+			    "NR_VMALLOC is " + std::to_string(m.nr_vmalloc) + " but the live vmalloc areas hold " +
+				    std::to_string(expected) + " pages");
+	return std::nullopt;
+}
+
+std::optional<violation> check_canonical_form(const Model &m)
+{
+	for (const zone &z : m.zones())
+		for (size_t cpu = 0; cpu < z.pcp.size(); cpu++)
+			if (z.pcp[cpu].count)
+				return make(inv::canonical_form, no_pfn,
+					    "zone " + z.name + " cpu " + std::to_string(cpu) + " still has " +
+						    std::to_string(z.pcp[cpu].count) + " pages on its pcp lists after a drain");
+	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
+		int o = m.buddy_order_at(pfn);
+		if (o < 0 || unsigned(o) >= m.max_order())
+			continue;
+		const uint64_t buddy = pfn ^ (uint64_t(1) << o);
+		if (m.buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
+			continue;
+		unsigned mt = unsigned(m.pfn_to_page(pfn)->index), bmt = unsigned(m.pfn_to_page(buddy)->index);
+		if (unsigned(o) >= m.cfg().pageblock_order && mt != bmt &&
+		    (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(bmt)))
+			continue;
+		if (mt == MIGRATE_ISOLATE || bmt == MIGRATE_ISOLATE)
+			continue; // isolation keeps buddies apart until it is undone
+		return make(inv::canonical_form, std::min(pfn, buddy),
+			    "free buddies " + hex(std::min(pfn, buddy)) + " and " + hex(std::max(pfn, buddy)) + " of order " +
+				    std::to_string(o) + " were not merged");
+	}
+	return std::nullopt;
+}
+
+std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t end)
+{
+	if (auto v = check_pfn_single_state(m, start, end))
+		return v;
+	// A block that covers the range may start before it.
+	const uint64_t mask = m.cfg().max_order_nr_pages() - 1;
+	uint64_t bstart = start & ~mask;
+	if (auto v = check_block_shape(m, bstart, end))
+		return v;
+	return check_poison_never_free(m, start, end);
+}
+
+std::optional<violation> check_all(const Model &m, long expected_nr_vmalloc)
+{
+	if (auto v = check_free_list_structure(m))
+		return v;
+	if (auto v = check_range(m, 0, m.nr_pfns()))
+		return v;
+	if (auto v = check_free_counters(m))
+		return v;
+	if (auto v = check_free_list_migratetype(m))
+		return v;
+	return check_nr_vmalloc(m, expected_nr_vmalloc);
+}
+
+// Migratetype as the differential check compares it: the kernel's merge
+// rule lets the surviving type of two mergeable pageblocks depend on merge
+// order, which legitimately differs between per-page and batched freeing.
+static unsigned mt_class(unsigned mt) { return migratetype_is_mergeable(mt) ? 0 : mt; }
+
+std::optional<violation> diff_states(const Model &a, const Model &b)
+{
+	for (uint64_t pfn = 0; pfn < a.nr_pfns(); pfn++) {
+		if (!a.pfn_valid(pfn))
+			continue;
+		uint64_t ha = no_pfn, hb = no_pfn;
+		unsigned oa = 0, ob = 0;
+		bool fa = a.free_block_of(pfn, &ha, &oa), fb = b.free_block_of(pfn, &hb, &ob);
+		const page *pa = a.pfn_to_page(pfn), *pb = b.pfn_to_page(pfn);
+		bool same = fa == fb && a.ledger(pfn) == b.ledger(pfn);
+		if (same && fa)
+			same = ha == hb && oa == ob && a.pfn_to_page(ha)->bc_where == b.pfn_to_page(hb)->bc_where &&
+			       mt_class(unsigned(a.pfn_to_page(ha)->index)) == mt_class(unsigned(b.pfn_to_page(hb)->index));
+		if (same && (a.ledger(pfn) & LEDGER_ALLOCATED))
+			same = pa->_refcount == pb->_refcount;
+		if (same)
+			same = (pa->flags.f & (1UL << PG_hwpoison)) == (pb->flags.f & (1UL << PG_hwpoison));
+		if (!same)
+			return make(inv::differential, pfn,
+				    "first difference at pfn " + hex(pfn) + ": oracle: " + describe_pfn(a, pfn) +
+					    "; batched: " + describe_pfn(b, pfn));
+	}
+	for (size_t zi = 0; zi < a.zones().size(); zi++)
+		if (a.zones()[zi].nr_free_pages != b.zones()[zi].nr_free_pages)
+			return make(inv::differential, no_pfn,
+				    "zone " + a.zones()[zi].name + " NR_FREE_PAGES: oracle " +
+					    std::to_string(a.zones()[zi].nr_free_pages) + ", batched " +
+					    std::to_string(b.zones()[zi].nr_free_pages));
+	if (a.nr_vmalloc != b.nr_vmalloc)
+		return make(inv::differential, no_pfn,
+			    "NR_VMALLOC: oracle " + std::to_string(a.nr_vmalloc) + ", batched " + std::to_string(b.nr_vmalloc));
+	return std::nullopt;
+}
+
+} // namespace bc

@@ -1,0 +1,745 @@
+#include "buddycheck/replay.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <unordered_map>
+
+namespace bc {
+
+namespace {
+
+std::string hex(uint64_t v)
+{
+	char b[32];
+	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+	return b;
+}
+
+// A precondition of the trace does not hold: bad input, not a finding.
+struct bad_input {
+	std::string message;
+};
+
+enum class handle_kind : uint8_t { pages, contig, vmalloc };
+
+struct handle {
+	std::string name;
+	handle_kind kind = handle_kind::pages;
+	std::vector<uint64_t> pfns; // in allocation order (vm->pages[] for vmalloc)
+	unsigned order = 0;
+	bool compound = false, frozen = false, split = false;
+	uint64_t live = 0;
+	// order-0 granular: every page can be freed on its own
+	bool granular() const { return kind != handle_kind::pages || split || order == 0; }
+};
+
+// splitmix64: a fixed, portable generator so shuffles replay identically.
+uint64_t splitmix(uint64_t &s)
+{
+	uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void excess_free(unsigned long pfn, unsigned long nr) { active_family().free_contig_frozen_range_inner(pfn, nr); }
+
+struct engine {
+	std::string role;
+	const free_family *fam;
+	std::unique_ptr<Model> m;
+	std::vector<handle> handles;
+	std::unordered_map<std::string, size_t> by_name;
+	std::vector<int32_t> owner; // pfn -> handle index, -1
+	long vmalloc_pages = 0;
+	// results of the last operation, compared across engines
+	bool alloc_failed = false;
+	std::vector<uint64_t> alloc_pfns;
+	std::vector<unsigned> free_log;
+	size_t warnings_before = 0;
+	std::vector<std::pair<uint64_t, uint64_t>> op_ranges;
+
+	engine(std::string r, const free_family *f, const config &c) : role(std::move(r)), fam(f), m(std::make_unique<Model>(c))
+	{
+		owner.assign(m->nr_pfns(), -1);
+	}
+
+	void activate()
+	{
+		set_current(m.get());
+		set_active_family(fam);
+	}
+
+	handle &get(const std::string &name)
+	{
+		auto it = by_name.find(name);
+		if (it == by_name.end())
+			throw bad_input{"handle '" + name + "' does not exist (never allocated, allocation failed, or all its pages were freed)"};
+		return handles[it->second];
+	}
+
+	handle &add(const std::string &name, handle_kind k, const std::vector<uint64_t> &pfns)
+	{
+		if (by_name.count(name))
+			throw bad_input{"handle '" + name + "' already exists"};
+		handle h;
+		h.name = name;
+		h.kind = k;
+		h.pfns = pfns;
+		h.live = pfns.size();
+		handles.push_back(h);
+		by_name[name] = handles.size() - 1;
+		for (uint64_t p : pfns)
+			owner[p] = int32_t(handles.size() - 1);
+		alloc_pfns = pfns;
+		return handles.back();
+	}
+
+	// The pfn leaves the caller's hands: the ledger and the handle forget it.
+	void release(uint64_t pfn)
+	{
+		m->ledger_clear(pfn, LEDGER_ALLOCATED);
+		int32_t hi = owner[pfn];
+		owner[pfn] = -1;
+		if (hi >= 0) {
+			handle &h = handles[size_t(hi)];
+			if (--h.live == 0)
+				by_name.erase(h.name);
+		}
+	}
+
+	handle *owner_of(uint64_t pfn) { return owner[pfn] >= 0 ? &handles[size_t(owner[pfn])] : nullptr; }
+
+	void require_allocated(uint64_t pfn)
+	{
+		if (!(m->ledger(pfn) & LEDGER_ALLOCATED))
+			throw bad_input{"pfn " + hex(pfn) + " is not allocated (" + describe_pfn(*m, pfn) + ")"};
+	}
+
+	// A page the trace frees on its own (order-0 granular).
+	void require_granular(uint64_t pfn, bool frozen)
+	{
+		require_allocated(pfn);
+		handle *h = owner_of(pfn);
+		if (h && !h->granular())
+			throw bad_input{"pfn " + hex(pfn) + " belongs to the unsplit order-" + std::to_string(h->order) +
+					" allocation '" + h->name + "' (split it, or free it whole)"};
+		const page *p = m->pfn_to_page(pfn);
+		if (frozen && p->_refcount != 0)
+			throw bad_input{"pfn " + hex(pfn) + " has refcount " + std::to_string(p->_refcount) +
+					": the frozen path takes frozen pages (refcount 0)"};
+		if (!frozen && p->_refcount < 1)
+			throw bad_input{"pfn " + hex(pfn) + " is frozen (refcount 0): use the frozen path"};
+	}
+
+	void set_scope(std::vector<uint64_t> pfns)
+	{
+		std::sort(pfns.begin(), pfns.end());
+		m->scope.ranges.clear();
+		for (uint64_t p : pfns) {
+			if (!m->scope.ranges.empty() && m->scope.ranges.back().second == p)
+				m->scope.ranges.back().second++;
+			else
+				m->scope.ranges.emplace_back(p, p + 1);
+		}
+		for (const auto &r : m->scope.ranges)
+			op_ranges.push_back(r);
+	}
+
+	void range_of(const op &o, uint64_t &pfn, uint64_t &count)
+	{
+		if (!o.by_handle) {
+			pfn = o.pfn;
+			count = o.count;
+			return;
+		}
+		handle &h = get(o.handle);
+		if (h.kind == handle_kind::vmalloc)
+			throw bad_input{"'" + h.name + "' is a vmalloc area: free it with vfree"};
+		if (h.live != h.pfns.size())
+			throw bad_input{"'" + h.name + "' was partly freed: name the remaining pfns"};
+		pfn = h.pfns.front();
+		count = h.pfns.size();
+	}
+
+	std::vector<uint64_t> array_of(const handle &h, const op &o)
+	{
+		std::vector<uint64_t> a = h.pfns;
+		if (o.arr == array_order::sorted)
+			std::sort(a.begin(), a.end());
+		else if (o.arr == array_order::reversed)
+			std::reverse(a.begin(), a.end());
+		else if (o.arr == array_order::shuffled) {
+			uint64_t s = o.seed;
+			for (size_t i = a.size(); i > 1; i--)
+				std::swap(a[i - 1], a[splitmix(s) % i]);
+		}
+		return a;
+	}
+
+	void free_array(const std::vector<uint64_t> &pfns)
+	{
+		std::vector<page *> pages;
+		for (uint64_t p : pfns) {
+			require_granular(p, false);
+			pages.push_back(m->pfn_to_page(p));
+		}
+		for (uint64_t p : pfns)
+			if (m->pfn_to_page(p)->_refcount == 1)
+				release(p);
+		set_scope(pfns);
+		fam->free_pages_bulk(pages.data(), pages.size());
+	}
+
+	void run(const op &o)
+	{
+		Model &mm = *m;
+		activate();
+		if (o.kind >= op_kind::check)
+			return; // checks and expectations read the previous operation's results
+		mm.dirty.clear();
+		mm.free_log.clear();
+		mm.scope.ranges.clear();
+		op_ranges.clear();
+		alloc_failed = false;
+		alloc_pfns.clear();
+		warnings_before = mm.warnings.size();
+		switch (o.kind) {
+		case op_kind::alloc: {
+			if (by_name.count(o.handle))
+				throw bad_input{"handle '" + o.handle + "' already exists"};
+			page *p = mm.alloc_pages(o.order, o.mt, o.zone, o.compound, o.frozen);
+			if (!p) {
+				alloc_failed = true;
+				break;
+			}
+			std::vector<uint64_t> pfns;
+			for (uint64_t i = 0; i < (uint64_t(1) << o.order); i++)
+				pfns.push_back(mm.page_to_pfn(p) + i);
+			handle &h = add(o.handle, handle_kind::pages, pfns);
+			h.order = o.order;
+			h.compound = o.compound && o.order > 0;
+			h.frozen = o.frozen;
+			break;
+		}
+		case op_kind::split: {
+			handle &h = get(o.handle);
+			if (h.kind != handle_kind::pages || h.split || h.order == 0)
+				throw bad_input{"split needs an unsplit allocation of order > 0; '" + h.name + "' is not one"};
+			if (h.compound)
+				throw bad_input{"split_page() of compound page '" + h.name + "' (the kernel would BUG)"};
+			if (h.frozen)
+				throw bad_input{"split_page() of frozen allocation '" + h.name + "'"};
+			mm.split_page(mm.pfn_to_page(h.pfns[0]), h.order);
+			h.split = true;
+			break;
+		}
+		case op_kind::free_pages:
+		case op_kind::free_frozen: {
+			handle &h = get(o.handle);
+			if (h.kind != handle_kind::pages || (h.split && h.order > 0))
+				throw bad_input{"'" + h.name + "' is not a whole allocation (split or contig): free its pages instead"};
+			if (h.live != h.pfns.size())
+				throw bad_input{"'" + h.name + "' was partly freed"};
+			page *head = mm.pfn_to_page(h.pfns[0]);
+			const bool frozen = o.kind == op_kind::free_frozen;
+			if (frozen != (head->_refcount == 0))
+				throw bad_input{"'" + h.name + "' has refcount " + std::to_string(head->_refcount) + ": use " +
+						(frozen ? "free_pages" : "free_frozen")};
+			std::vector<uint64_t> pfns = h.pfns;
+			if (frozen || head->_refcount == 1) {
+				for (uint64_t p : pfns)
+					release(p);
+			} else if (!h.compound) {
+				for (size_t i = 1; i < pfns.size(); i++)
+					release(pfns[i]); // another reference keeps the first page
+			}
+			set_scope(pfns);
+			if (frozen)
+				mm.free_frozen_pages(head, h.order);
+			else
+				mm.__free_pages(head, h.order);
+			break;
+		}
+		case op_kind::free_page: {
+			require_granular(o.pfn, false);
+			if (mm.pfn_to_page(o.pfn)->_refcount == 1)
+				release(o.pfn);
+			set_scope({o.pfn});
+			mm.__free_pages(mm.pfn_to_page(o.pfn), 0);
+			break;
+		}
+		case op_kind::get: {
+			require_allocated(o.pfn);
+			page *p = mm.pfn_to_page(o.pfn);
+			if (p->_refcount < 1)
+				throw bad_input{"get on pfn " + hex(o.pfn) + " with refcount 0 (frozen or a tail page)"};
+			p->_refcount++;
+			mm.touch(o.pfn, 1);
+			break;
+		}
+		case op_kind::free_contig_range:
+		case op_kind::free_contig_range_inner:
+		case op_kind::free_contig_frozen_inner:
+		case op_kind::free_contig_frozen_range: {
+			uint64_t pfn, count;
+			range_of(o, pfn, count);
+			const bool frozen = o.kind == op_kind::free_contig_frozen_inner || o.kind == op_kind::free_contig_frozen_range;
+			for (uint64_t p = pfn; p < pfn + count; p++)
+				require_allocated(p);
+			handle *h = owner_of(pfn);
+			std::vector<uint64_t> pfns;
+			for (uint64_t p = pfn; p < pfn + count; p++)
+				pfns.push_back(p);
+			const bool head = h && h->compound && h->pfns[0] == pfn;
+			if (head && o.kind == op_kind::free_contig_range) {
+				// free_contig_range() refuses a compound head: nothing is freed.
+			} else if (head && o.kind == op_kind::free_contig_frozen_range) {
+				if (count != h->pfns.size() || !h->frozen)
+					throw bad_input{"free_contig_frozen_range of compound '" + h->name + "' needs its " +
+							std::to_string(h->pfns.size()) + " frozen pages exactly"};
+				for (uint64_t p : pfns)
+					release(p);
+			} else {
+				for (uint64_t p : pfns) {
+					handle *ph = owner_of(p);
+					if (ph && ph->compound)
+						throw bad_input{"range contains pfn " + hex(p) + " of compound page '" + ph->name +
+								"' (a caller error in the kernel)"};
+					require_granular(p, frozen);
+				}
+				for (uint64_t p : pfns)
+					if (frozen || mm.pfn_to_page(p)->_refcount == 1)
+						release(p);
+			}
+			set_scope(pfns);
+			switch (o.kind) {
+			case op_kind::free_contig_range:
+				fam->free_contig_range(pfn, count);
+				break;
+			case op_kind::free_contig_range_inner:
+				fam->free_contig_range_inner(pfn, count);
+				break;
+			case op_kind::free_contig_frozen_inner:
+				fam->free_contig_frozen_range_inner(pfn, count);
+				break;
+			default:
+				fam->free_contig_frozen_range(pfn, count);
+				break;
+			}
+			break;
+		}
+		case op_kind::free_pages_bulk: {
+			if (o.by_handle) {
+				handle &h = get(o.handle);
+				if (h.live != h.pfns.size())
+					throw bad_input{"'" + h.name + "' was partly freed"};
+				free_array(array_of(h, o));
+			} else {
+				free_array(o.pfns);
+			}
+			break;
+		}
+		case op_kind::alloc_contig: {
+			if (by_name.count(o.handle))
+				throw bad_input{"handle '" + o.handle + "' already exists"};
+			mm.free_log.clear();
+			if (!mm.alloc_contig_range(o.pfn, o.pfn + o.count, o.frozen, excess_free)) {
+				alloc_failed = true;
+				break;
+			}
+			std::vector<uint64_t> pfns;
+			for (uint64_t p = o.pfn; p < o.pfn + o.count; p++)
+				pfns.push_back(p);
+			handle &h = add(o.handle, handle_kind::contig, pfns);
+			h.frozen = o.frozen;
+			op_ranges.emplace_back(o.pfn & ~(mm.cfg().max_order_nr_pages() - 1),
+					       std::min(mm.nr_pfns(), ((o.pfn + o.count) | (mm.cfg().max_order_nr_pages() - 1)) + 1));
+			break;
+		}
+		case op_kind::cma_release: {
+			handle &h = get(o.handle);
+			if (h.kind != handle_kind::contig || !h.frozen)
+				throw bad_input{"cma_release needs a frozen alloc_contig area; '" + h.name + "' is not one"};
+			if (h.live != h.pfns.size())
+				throw bad_input{"'" + h.name + "' was partly freed"};
+			std::vector<uint64_t> pfns = h.pfns;
+			for (uint64_t p : pfns)
+				release(p);
+			set_scope(pfns);
+			fam->free_contig_frozen_range(pfns.front(), pfns.size());
+			break;
+		}
+		case op_kind::vmalloc: {
+			if (by_name.count(o.handle))
+				throw bad_input{"handle '" + o.handle + "' already exists"};
+			std::vector<page *> pages;
+			if (!mm.vmalloc_pages(o.count, o.huge, pages)) {
+				alloc_failed = true;
+				break;
+			}
+			std::vector<uint64_t> pfns;
+			for (page *p : pages)
+				pfns.push_back(mm.page_to_pfn(p));
+			add(o.handle, handle_kind::vmalloc, pfns);
+			vmalloc_pages += long(pfns.size());
+			break;
+		}
+		case op_kind::vfree: {
+			handle &h = get(o.handle);
+			if (h.kind != handle_kind::vmalloc)
+				throw bad_input{"vfree needs a vmalloc area; '" + h.name + "' is not one"};
+			if (h.live != h.pfns.size())
+				throw bad_input{"'" + h.name + "' was partly freed"};
+			std::vector<uint64_t> arr = array_of(h, o);
+			std::vector<page *> pages;
+			for (uint64_t p : arr) {
+				require_granular(p, false);
+				pages.push_back(mm.pfn_to_page(p));
+			}
+			vmalloc_pages -= long(arr.size());
+			for (uint64_t p : arr)
+				if (mm.pfn_to_page(p)->_refcount == 1)
+					release(p);
+			set_scope(arr);
+			mm.vfree_pages(pages.data(), pages.size());
+			break;
+		}
+		case op_kind::poison: {
+			require_allocated(o.pfn);
+			handle *h = owner_of(o.pfn);
+			if (h && (!h->granular() || h->compound))
+				throw bad_input{"pfn " + hex(o.pfn) + " is part of the unsplit allocation '" + h->name +
+						"': the model poisons order-0 pages only"};
+			mm.set_hwpoison(o.pfn);
+			break;
+		}
+		case op_kind::make_bad:
+			require_allocated(o.pfn);
+			mm.make_bad(o.pfn, o.kind_arg);
+			break;
+		case op_kind::drain:
+			if (o.all)
+				mm.drain_all_pages();
+			else
+				mm.drain_pages(unsigned(o.count));
+			break;
+		case op_kind::cpu:
+			mm.current_cpu = unsigned(o.count);
+			break;
+		default:
+			break;
+		}
+		mm.scope.ranges.clear();
+		free_log = mm.free_log;
+	}
+};
+
+struct failure {
+	std::string engine, invariant, message;
+	uint64_t pfn = no_pfn;
+	const Model *model = nullptr;
+};
+
+// Checks after one operation, in proportion to what it touched.
+std::optional<failure> check_after_op(engine &e, bool full)
+{
+	Model &m = *e.m;
+	if (!m.findings.empty()) {
+		const finding &f = m.findings.front();
+		return failure{e.role, f.invariant, f.message, f.pfn, &m};
+	}
+	std::vector<std::pair<uint64_t, uint64_t>> r = m.dirty;
+	r.insert(r.end(), e.op_ranges.begin(), e.op_ranges.end());
+	const uint64_t mask = m.cfg().max_order_nr_pages() - 1;
+	for (auto &x : r) {
+		x.first &= ~mask;
+		x.second = std::min(m.nr_pfns(), (x.second + mask) & ~mask);
+	}
+	std::sort(r.begin(), r.end());
+	std::vector<std::pair<uint64_t, uint64_t>> merged;
+	for (auto &x : r) {
+		if (!merged.empty() && x.first <= merged.back().second)
+			merged.back().second = std::max(merged.back().second, x.second);
+		else
+			merged.push_back(x);
+	}
+	for (auto &x : merged)
+		if (auto v = check_range(m, x.first, x.second))
+			return failure{e.role, v->invariant, v->message, v->pfn, &m};
+	if (full)
+		if (auto v = check_all(m, e.vmalloc_pages))
+			return failure{e.role, v->invariant, v->message, v->pfn, &m};
+	return std::nullopt;
+}
+
+std::optional<failure> drained_check(engine &e)
+{
+	e.activate();
+	e.m->drain_all_pages();
+	if (!e.m->findings.empty())
+		return check_after_op(e, false);
+	if (auto v = check_all(*e.m, e.vmalloc_pages))
+		return failure{e.role, v->invariant, v->message, v->pfn, e.m.get()};
+	if (auto v = check_canonical_form(*e.m))
+		return failure{e.role, v->invariant, v->message, v->pfn, e.m.get()};
+	return std::nullopt;
+}
+
+std::string chunks_str(const std::vector<unsigned> &v)
+{
+	std::string s;
+	for (size_t i = 0; i < v.size(); i++)
+		s += (i ? "," : "") + std::to_string(v[i]);
+	return s.empty() ? "(none)" : s;
+}
+
+} // namespace
+
+replay_result replay(const trace &t, const replay_options &opt)
+{
+	replay_result res;
+	engine oracle("oracle", opt.oracle, t.cfg);
+	engine batched(opt.batched->name, opt.batched, t.cfg);
+	const bool full = opt.full_checks || t.cfg.nr_pfns() <= opt.full_check_max_pfns;
+	const op *cur = nullptr;
+
+	auto fail = [&](const failure &f) {
+		res.v = verdict::counterexample;
+		res.engine = f.engine;
+		res.invariant = f.invariant;
+		res.message = f.message;
+		res.pfn = f.pfn;
+		if (cur) {
+			res.line = cur->line;
+			res.op_text = cur->text;
+		}
+		if (opt.render_map && f.model) {
+			uint64_t at = f.pfn;
+			if (at == no_pfn && !f.model->dirty.empty())
+				at = f.model->dirty.front().first;
+			if (at == no_pfn)
+				at = 0;
+			res.pfn_map = render_pfn_map_around(*f.model, at, f.pfn == no_pfn ? std::vector<uint64_t>{} : std::vector<uint64_t>{f.pfn});
+		}
+		res.oracle_cost = oracle.m->cost;
+		res.batched_cost = batched.m->cost;
+		return res;
+	};
+	auto expectation = [&](const std::string &msg, uint64_t pfn, const Model *m) {
+		return fail(failure{"both", "expectation", msg, pfn, m});
+	};
+
+	for (const op &o : t.ops) {
+		cur = &o;
+		try {
+			oracle.run(o);
+		} catch (const bad_input &b) {
+			res.v = verdict::bad_input;
+			res.error = t.file + ":" + std::to_string(o.line) + ": " + b.message;
+			return res;
+		}
+		if (auto f = check_after_op(oracle, full))
+			return fail(*f);
+		try {
+			batched.run(o);
+		} catch (const bad_input &b) {
+			// Valid for the oracle, not for the batched engine: its state diverged.
+			return fail(failure{batched.role, inv::differential,
+					    "the operation is valid on the oracle but not on the batched engine: " + b.message,
+					    no_pfn, batched.m.get()});
+		}
+		if (auto f = check_after_op(batched, full))
+			return fail(*f);
+		res.ops_run++;
+		if (oracle.alloc_failed != batched.alloc_failed || oracle.alloc_pfns != batched.alloc_pfns) {
+			auto desc = [](const engine &e) {
+				return e.alloc_failed ? std::string("failed") : e.alloc_pfns.empty() ? std::string("nothing") : "pfn " + hex(e.alloc_pfns.front());
+			};
+			return fail(failure{batched.role, inv::differential,
+					    "allocation diverged: oracle got " + desc(oracle) + ", batched got " + desc(batched),
+					    batched.alloc_pfns.empty() ? no_pfn : batched.alloc_pfns.front(), batched.m.get()});
+		}
+		size_t wo = oracle.m->warnings.size() - oracle.warnings_before;
+		size_t wb = batched.m->warnings.size() - batched.warnings_before;
+		if (wo != wb)
+			return fail(failure{batched.role, inv::differential,
+					    "the oracle fired " + std::to_string(wo) + " WARN(s), the batched engine " + std::to_string(wb) +
+						    (wb ? ": " + batched.m->warnings.back().message : std::string()),
+					    no_pfn, batched.m.get()});
+		switch (o.kind) {
+		case op_kind::check: {
+			if (auto f = drained_check(oracle))
+				return fail(*f);
+			if (auto f = drained_check(batched))
+				return fail(*f);
+			if (auto v = diff_states(*oracle.m, *batched.m))
+				return fail(failure{batched.role, v->invariant, v->message, v->pfn, batched.m.get()});
+			break;
+		}
+		case op_kind::expect_chunks: {
+			std::vector<unsigned> want(o.pfns.begin(), o.pfns.end());
+			if (batched.free_log != want)
+				return expectation("expected chunk orders " + chunks_str(want) + " from the previous operation, the batched engine made " +
+							   chunks_str(batched.free_log),
+						   no_pfn, batched.m.get());
+			break;
+		}
+		case op_kind::expect_free:
+			for (engine *e : {&oracle, &batched}) {
+				uint64_t head;
+				unsigned order;
+				if (!e->m->free_block_of(o.pfn, &head, &order) || order != o.order)
+					return expectation("expected pfn " + hex(o.pfn) + " free in an order-" + std::to_string(o.order) +
+								   " block; " + e->role + ": " + describe_pfn(*e->m, o.pfn),
+							   o.pfn, e->m.get());
+			}
+			break;
+		case op_kind::expect_leaked:
+		case op_kind::expect_allocated:
+			for (engine *e : {&oracle, &batched}) {
+				uint8_t bit = o.kind == op_kind::expect_leaked ? LEDGER_LEAKED : LEDGER_ALLOCATED;
+				if (!(e->m->ledger(o.pfn) & bit))
+					return expectation(std::string("expected pfn ") + hex(o.pfn) +
+								   (bit == LEDGER_LEAKED ? " leaked" : " allocated") + "; " + e->role + ": " +
+								   describe_pfn(*e->m, o.pfn),
+							   o.pfn, e->m.get());
+			}
+			break;
+		case op_kind::expect_warn:
+			for (engine *e : {&oracle, &batched})
+				if (e->m->warnings.size() == e->warnings_before)
+					return expectation("expected a WARN from the previous operation; " + e->role + " fired none", no_pfn, e->m.get());
+			break;
+		case op_kind::expect_fail:
+			for (engine *e : {&oracle, &batched})
+				if (!e->alloc_failed)
+					return expectation("expected the previous allocation to fail; on " + e->role + " it did not", no_pfn,
+							   e->m.get());
+			break;
+		default:
+			break;
+		}
+	}
+	cur = nullptr;
+	if (auto f = drained_check(oracle))
+		return fail(*f);
+	if (auto f = drained_check(batched))
+		return fail(*f);
+	if (auto v = diff_states(*oracle.m, *batched.m))
+		return fail(failure{batched.role, v->invariant, v->message, v->pfn, batched.m.get()});
+	res.oracle_cost = oracle.m->cost;
+	res.batched_cost = batched.m->cost;
+	return res;
+}
+
+// ------------------------------------------------------------ pfn map
+
+std::string render_pfn_map(const Model &m, uint64_t start, uint64_t end, const std::vector<uint64_t> &marks)
+{
+	std::ostringstream o;
+	const uint64_t pps = m.cfg().pages_per_section();
+	const unsigned width = 64;
+	end = std::min(end, m.nr_pfns());
+	for (uint64_t row = start; row < end; row += width) {
+		std::string line, under;
+		bool marked = false;
+		for (uint64_t pfn = row; pfn < std::min(row + width, end); pfn++) {
+			if (pfn % pps == 0) {
+				line += '|';
+				under += ' ';
+			}
+			char c = '?';
+			if (!m.pfn_valid(pfn)) {
+				c = '~';
+			} else {
+				uint64_t head;
+				unsigned order, covers;
+				bool free = m.free_block_of(pfn, &head, &order, &covers);
+				uint8_t l = m.ledger(pfn);
+				unsigned states = covers + unsigned(__builtin_popcount(l));
+				const page *p = m.pfn_to_page(pfn);
+				if (states > 1)
+					c = '!';
+				else if (free && m.pfn_to_page(head)->bc_where == BC_ON_PCP)
+					c = pfn == head ? 'p' : '=';
+				else if (free)
+					c = pfn == head ? "0123456789abcdef"[order & 15] : '-';
+				else if (p->flags.f & (1UL << PG_hwpoison))
+					c = 'H';
+				else if (l & LEDGER_LEAKED)
+					c = 'L';
+				else if (l & LEDGER_ALLOCATED)
+					c = p->_refcount ? 'A' : 'a';
+				else if (l & LEDGER_RESERVED)
+					c = 'r';
+				else
+					c = '.';
+			}
+			line += c;
+			bool mk = std::find(marks.begin(), marks.end(), pfn) != marks.end();
+			under += mk ? '^' : ' ';
+			marked |= mk;
+		}
+		char label[32];
+		std::snprintf(label, sizeof label, "%#10llx ", (unsigned long long)row);
+		o << label << line << "\n";
+		if (marked) {
+			while (!under.empty() && under.back() == ' ')
+				under.pop_back();
+			o << std::string(11, ' ') << under << "\n";
+		}
+	}
+	o << "legend: 0-f head of a free buddy block of that order, '-' rest of it; p/= pcp block;\n"
+	     "        A allocated, a allocated frozen, H HWPoison, L leaked (prepare failed),\n"
+	     "        r reserved, ~ hole, . in no state, ! in more than one state, | section start\n";
+	return o.str();
+}
+
+std::string render_pfn_map_around(const Model &m, uint64_t pfn, const std::vector<uint64_t> &marks)
+{
+	const uint64_t window = 256;
+	uint64_t start = pfn >= window / 2 ? ((pfn - window / 2) & ~uint64_t(63)) : 0;
+	uint64_t end = std::min(m.nr_pfns(), start + window);
+	if (end - start < window && end == m.nr_pfns())
+		start = end > window ? (end - window) & ~uint64_t(63) : 0;
+	return render_pfn_map(m, start, end, marks);
+}
+
+std::string format_result(const trace &t, const replay_result &r, const replay_options &opt)
+{
+	std::ostringstream o;
+	if (r.v == verdict::bad_input)
+		return r.error + "\n";
+	if (r.v == verdict::pass) {
+		o << "PASS " << t.file << ": " << r.ops_run << " operations; oracle and " << opt.batched->name
+		  << " agree (" << describe(t.cfg) << ")\n";
+		auto calls = [](const cost_counters &c) {
+			uint64_t n = 0;
+			for (auto x : c.free_frozen_pages_by_order)
+				n += x;
+			return n;
+		};
+		o << "  __free_frozen_pages calls: oracle " << calls(r.oracle_cost) << ", " << opt.batched->name << " "
+		  << calls(r.batched_cost) << "; zone lock: " << r.oracle_cost.zone_lock << " vs " << r.batched_cost.zone_lock
+		  << "; pcp inserts: " << r.oracle_cost.pcp_insert << " vs " << r.batched_cost.pcp_insert << "\n";
+		return o.str();
+	}
+	o << "COUNTEREXAMPLE " << t.file;
+	if (r.line)
+		o << ":" << r.line << ": " << r.op_text << "\n";
+	else
+		o << ": at the final check (after draining every pcp list)\n";
+	o << "  engine:    " << r.engine << "\n";
+	o << "  violated:  " << r.invariant << "\n";
+	o << "  " << r.message << "\n";
+	o << "  config:    " << describe(t.cfg) << "\n";
+	if (!r.pfn_map.empty())
+		o << "pfn map (" << r.engine << " engine" << (r.pfn != no_pfn ? ", ^ marks pfn " + hex(r.pfn) : std::string()) << "):\n"
+		  << r.pfn_map;
+	return o.str();
+}
+
+} // namespace bc
