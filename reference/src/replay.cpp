@@ -498,15 +498,23 @@ std::string chunks_str(const std::vector<unsigned> &v)
 
 } // namespace
 
-replay_result replay(const trace &t, const replay_options &opt)
-{
+struct lockstep::impl {
+	std::string file;
+	replay_options opt;
+	engine oracle, batched;
+	bool full;
+	bool ended = false;
 	replay_result res;
-	engine oracle("oracle", opt.oracle, t.cfg);
-	engine batched(opt.batched->name, opt.batched, t.cfg);
-	const bool full = opt.full_checks || t.cfg.nr_pfns() <= opt.full_check_max_pfns;
 	const op *cur = nullptr;
 
-	auto fail = [&](const failure &f) {
+	impl(const config &c, const replay_options &o, std::string f)
+		: file(std::move(f)), opt(o), oracle("oracle", o.oracle, c), batched(o.batched->name, o.batched, c),
+		  full(o.full_checks || c.nr_pfns() <= o.full_check_max_pfns)
+	{
+	}
+
+	bool fail(const failure &f)
+	{
 		res.v = verdict::counterexample;
 		res.engine = f.engine;
 		res.invariant = f.invariant;
@@ -526,20 +534,29 @@ replay_result replay(const trace &t, const replay_options &opt)
 		}
 		res.oracle_cost = oracle.m->cost;
 		res.batched_cost = batched.m->cost;
-		return res;
-	};
-	auto expectation = [&](const std::string &msg, uint64_t pfn, const Model *m) {
-		return fail(failure{"both", "expectation", msg, pfn, m});
-	};
+		ended = true;
+		return false;
+	}
 
-	for (const op &o : t.ops) {
+	bool expectation(const std::string &msg, uint64_t pfn, const Model *m)
+	{
+		return fail(failure{"both", "expectation", msg, pfn, m});
+	}
+
+	bool step(const op &o)
+	{
+		if (ended)
+			return false;
 		cur = &o;
 		try {
 			oracle.run(o);
 		} catch (const bad_input &b) {
 			res.v = verdict::bad_input;
-			res.error = t.file + ":" + std::to_string(o.line) + ": " + b.message;
-			return res;
+			res.error = file + ":" + std::to_string(o.line) + ": " + b.message;
+			res.line = o.line;
+			res.op_text = o.text;
+			ended = true;
+			return false;
 		}
 		if (auto f = check_after_op(oracle, full))
 			return fail(*f);
@@ -570,15 +587,8 @@ replay_result replay(const trace &t, const replay_options &opt)
 						    (wb ? ": " + batched.m->warnings.back().message : std::string()),
 					    no_pfn, batched.m.get()});
 		switch (o.kind) {
-		case op_kind::check: {
-			if (auto f = drained_check(oracle))
-				return fail(*f);
-			if (auto f = drained_check(batched))
-				return fail(*f);
-			if (auto v = diff_states(*oracle.m, *batched.m))
-				return fail(failure{batched.role, v->invariant, v->message, v->pfn, batched.m.get()});
-			break;
-		}
+		case op_kind::check:
+			return final_check(false);
 		case op_kind::expect_chunks: {
 			std::vector<unsigned> want(o.pfns.begin(), o.pfns.end());
 			if (batched.free_log != want)
@@ -622,17 +632,76 @@ replay_result replay(const trace &t, const replay_options &opt)
 		default:
 			break;
 		}
+		return true;
 	}
-	cur = nullptr;
-	if (auto f = drained_check(oracle))
-		return fail(*f);
-	if (auto f = drained_check(batched))
-		return fail(*f);
-	if (auto v = diff_states(*oracle.m, *batched.m))
-		return fail(failure{batched.role, v->invariant, v->message, v->pfn, batched.m.get()});
-	res.oracle_cost = oracle.m->cost;
-	res.batched_cost = batched.m->cost;
-	return res;
+
+	// Drain both, full invariants and canonical form on each, then the
+	// differential check.
+	bool final_check(bool at_end)
+	{
+		if (at_end)
+			cur = nullptr;
+		if (auto f = drained_check(oracle))
+			return fail(*f);
+		if (auto f = drained_check(batched))
+			return fail(*f);
+		if (auto v = diff_states(*oracle.m, *batched.m))
+			return fail(failure{batched.role, v->invariant, v->message, v->pfn, batched.m.get()});
+		res.oracle_cost = oracle.m->cost;
+		res.batched_cost = batched.m->cost;
+		return true;
+	}
+};
+
+lockstep::lockstep(const config &c, const replay_options &opt, const std::string &file)
+	: p(std::make_unique<impl>(c, opt, file))
+{
+}
+lockstep::~lockstep() = default;
+bool lockstep::step(const op &o) { return p->step(o); }
+const replay_result &lockstep::finish()
+{
+	if (!p->ended)
+		p->final_check(true);
+	p->ended = true;
+	return p->res;
+}
+const replay_result &lockstep::result() const { return p->res; }
+bool lockstep::ended() const { return p->ended; }
+const Model &lockstep::oracle_model() const { return *p->oracle.m; }
+const Model &lockstep::batched_model() const { return *p->batched.m; }
+bool lockstep::last_alloc_failed() const { return p->oracle.alloc_failed; }
+
+std::vector<handle_info> lockstep::handles() const
+{
+	std::vector<handle_info> v;
+	const engine &e = p->oracle;
+	for (const auto &kv : e.by_name) {
+		const handle &h = e.handles[kv.second];
+		handle_info i;
+		i.name = h.name;
+		i.kind = h.kind == handle_kind::pages ? handle_info::pages : h.kind == handle_kind::contig ? handle_info::contig : handle_info::vmalloc;
+		for (uint64_t pfn : h.pfns)
+			if (e.owner[pfn] == int32_t(kv.second))
+				i.live_pfns.push_back(pfn);
+		i.whole = i.live_pfns.size() == h.pfns.size();
+		i.order = h.order;
+		i.compound = h.compound;
+		i.frozen = h.frozen;
+		i.split = h.split;
+		v.push_back(std::move(i));
+	}
+	std::sort(v.begin(), v.end(), [](const handle_info &a, const handle_info &b) { return a.name < b.name; });
+	return v;
+}
+
+replay_result replay(const trace &t, const replay_options &opt)
+{
+	lockstep ls(t.cfg, opt, t.file);
+	for (const op &o : t.ops)
+		if (!ls.step(o))
+			return ls.result();
+	return ls.finish();
 }
 
 // ------------------------------------------------------------ pfn map

@@ -268,6 +268,7 @@ struct parser {
 							o.zone = int(zi);
 					if (o.zone < 0)
 						throw parse_failure{"unknown zone '" + z + "'"};
+					o.kind_arg = z;
 				} else if (a == "comp") {
 					o.compound = true;
 				} else if (a == "frozen") {
@@ -528,7 +529,104 @@ std::string config_to_trace(const config &c)
 	return o.str();
 }
 
-std::string op_to_line(const op &o) { return o.text; }
+static std::string range_text(const op &o)
+{
+	return o.by_handle ? o.handle : hex(o.pfn) + " " + std::to_string(o.count);
+}
+
+static std::string array_text(const op &o)
+{
+	switch (o.arr) {
+	case array_order::sorted:
+		return " sorted";
+	case array_order::reversed:
+		return " reversed";
+	case array_order::shuffled:
+		return " shuffle=" + std::to_string(o.seed);
+	default:
+		return "";
+	}
+}
+
+std::string op_to_line(const op &o)
+{
+	static const char *mts[] = {"unmovable", "movable", "reclaimable"};
+	switch (o.kind) {
+	case op_kind::alloc: {
+		std::string s = "alloc " + o.handle + " order=" + std::to_string(o.order);
+		if (o.mt != MIGRATE_MOVABLE && o.mt < 3)
+			s += std::string(" mt=") + mts[o.mt];
+		if (o.zone >= 0)
+			s += " zone=" + o.kind_arg; // zone name kept in kind_arg by generators
+		if (o.compound)
+			s += " comp";
+		if (o.frozen)
+			s += " frozen";
+		return s;
+	}
+	case op_kind::split:
+		return "split " + o.handle;
+	case op_kind::free_pages:
+		return "free_pages " + o.handle;
+	case op_kind::free_frozen:
+		return "free_frozen " + o.handle;
+	case op_kind::free_page:
+		return "free_page " + hex(o.pfn);
+	case op_kind::get:
+		return "get " + hex(o.pfn);
+	case op_kind::free_contig_range:
+		return "free_contig_range " + range_text(o);
+	case op_kind::free_contig_range_inner:
+		return "__free_contig_range " + range_text(o);
+	case op_kind::free_contig_frozen_inner:
+		return "__free_contig_frozen_range " + range_text(o);
+	case op_kind::free_contig_frozen_range:
+		return "free_contig_frozen_range " + range_text(o);
+	case op_kind::free_pages_bulk: {
+		if (o.by_handle)
+			return "free_pages_bulk " + o.handle + array_text(o);
+		std::string s = "free_pages_bulk";
+		for (uint64_t p : o.pfns)
+			s += " " + hex(p);
+		return s;
+	}
+	case op_kind::alloc_contig:
+		return "alloc_contig " + o.handle + " " + hex(o.pfn) + " " + std::to_string(o.count) + (o.frozen ? " frozen" : "");
+	case op_kind::cma_release:
+		return "cma_release " + o.handle;
+	case op_kind::vmalloc:
+		return "vmalloc " + o.handle + " " + std::to_string(o.count) + (o.huge ? " huge" : "");
+	case op_kind::vfree:
+		return "vfree " + o.handle + array_text(o);
+	case op_kind::poison:
+		return "poison " + hex(o.pfn);
+	case op_kind::make_bad:
+		return "make_bad " + hex(o.pfn) + " " + o.kind_arg;
+	case op_kind::drain:
+		return o.all ? std::string("drain") : "drain " + std::to_string(o.count);
+	case op_kind::cpu:
+		return "cpu " + std::to_string(o.count);
+	case op_kind::check:
+		return "check";
+	case op_kind::expect_chunks: {
+		std::string s = "expect chunks ";
+		for (size_t i = 0; i < o.pfns.size(); i++)
+			s += (i ? "," : "") + std::to_string(o.pfns[i]);
+		return s;
+	}
+	case op_kind::expect_free:
+		return "expect free " + hex(o.pfn) + " " + std::to_string(o.order);
+	case op_kind::expect_leaked:
+		return "expect leaked " + hex(o.pfn);
+	case op_kind::expect_allocated:
+		return "expect allocated " + hex(o.pfn);
+	case op_kind::expect_warn:
+		return "expect warn";
+	case op_kind::expect_fail:
+		return "expect fail";
+	}
+	return "?";
+}
 
 std::string trace::meta_value(const std::string &key, const std::string &def) const
 {

@@ -2,10 +2,13 @@
 //   buddycheck replay TRACE...   replay traces on the oracle and a batched engine
 //   buddycheck check             replay the golden traces, expecting their documented verdicts
 //   buddycheck presets           list the configuration presets
+#include "buddycheck/generate.hpp"
 #include "buddycheck/replay.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +26,7 @@ using namespace bc;
 static const char *usage_text =
 	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
 	"       buddycheck check [--corpus DIR]\n"
+	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--ops N] [--seed S]\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
@@ -172,6 +176,50 @@ static int cmd_check(const std::vector<std::string> &args)
 	return unexpected ? 1 : 0;
 }
 
+static bool parse_u64(const std::string &s, uint64_t &v)
+{
+	char *end = nullptr;
+	errno = 0;
+	v = std::strtoull(s.c_str(), &end, 0);
+	return !s.empty() && s[0] != '-' && end && *end == 0 && errno == 0;
+}
+
+// A random valid history, for timing and as seed material.
+static int cmd_generate(const std::vector<std::string> &args)
+{
+	std::string preset_name = "small";
+	std::optional<memmap_model> mm;
+	generate_options g;
+	for (size_t i = 0; i < args.size(); i++) {
+		const std::string &a = args[i];
+		if (i + 1 == args.size())
+			return usage_error("option '" + a + "' needs a value");
+		const std::string &v = args[++i];
+		uint64_t n = 0;
+		if (a == "--preset")
+			preset_name = v;
+		else if (a == "--memmap") {
+			mm = memmap_from_name(v);
+			if (!mm)
+				return usage_error("unknown memmap '" + v + "'");
+		} else if (a == "--ops" && parse_u64(v, n) && n > 0 && n <= 100000000)
+			g.ops = n;
+		else if (a == "--seed" && parse_u64(v, n))
+			g.seed = n;
+		else if (a == "--check-every" && parse_u64(v, n))
+			g.check_every = n;
+		else
+			return usage_error("bad option '" + a + " " + v + "'");
+	}
+	auto c = preset(preset_name);
+	if (!c)
+		return usage_error("unknown preset '" + preset_name + "'");
+	if (mm)
+		c->memmap = *mm;
+	std::fputs(generate_trace(*c, g).c_str(), stdout);
+	return 0;
+}
+
 static int cmd_presets()
 {
 	std::printf("%-10s %10s %14s %15s %17s %17s %8s\n", "preset", "PAGE_SHIFT", "MAX_PAGE_ORDER", "pageblock_order",
@@ -206,6 +254,8 @@ int main(int argc, char **argv)
 			return cmd_replay(args);
 		if (cmd == "check")
 			return cmd_check(args);
+		if (cmd == "generate")
+			return cmd_generate(args);
 		if (cmd == "presets")
 			return cmd_presets();
 		if (cmd == "engines")

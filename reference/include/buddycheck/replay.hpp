@@ -8,7 +8,9 @@
 #include "buddycheck/model.hpp"
 #include "buddycheck/trace.hpp"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace bc {
 
@@ -40,6 +42,39 @@ struct replay_result {
 };
 
 replay_result replay(const trace &t, const replay_options &opt = {});
+
+// What a generator needs to know of a live allocation (as the oracle sees it).
+struct handle_info {
+	enum kind_t { pages, contig, vmalloc } kind = pages;
+	std::string name;
+	std::vector<uint64_t> live_pfns; // pages not yet given back, in allocation order
+	bool whole = true;               // no page given back yet
+	unsigned order = 0;
+	bool compound = false, frozen = false, split = false;
+};
+
+// The replay engine one operation at a time: what replay() runs, and what
+// generators, property tests and fuzzers drive directly.
+class lockstep {
+  public:
+	lockstep(const config &c, const replay_options &opt = {}, const std::string &file = "<trace>");
+	~lockstep();
+	// Runs one operation on both engines and its checks.  false once the
+	// run has ended (counterexample or bad input: see result()).
+	bool step(const op &o);
+	// The final drained check and differential check; the verdict.
+	const replay_result &finish();
+	const replay_result &result() const;
+	bool ended() const;
+	const Model &oracle_model() const;
+	const Model &batched_model() const;
+	bool last_alloc_failed() const;
+	std::vector<handle_info> handles() const;
+
+  private:
+	struct impl;
+	std::unique_ptr<impl> p;
+};
 
 // The human-readable report of a result (PASS line, or the counterexample
 // with its pfn map), as `buddycheck replay` prints it.
