@@ -408,6 +408,12 @@ bool Model::free_pages_prepare(page *p, unsigned order)
 		probe.flags.f &= ~(1UL << PG_head);
 		if (cfg_.page_checks && !bad_reason(&probe).empty())
 			bad = true;
+		// A page that is already free (PageBuddy, or on a pcp list): a
+		// double free, refused whether or not page checks are on.
+		if (q->page_type != BC_PGTY_NONE || q->bc_where != BC_ON_NOTHING) {
+			report("double_free", pfn + i, "free_pages_prepare() of pfn " + hex(pfn + i) + ", which is already free");
+			return false;
+		}
 	}
 	if (bad)
 		return leak();

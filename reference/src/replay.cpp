@@ -53,6 +53,7 @@ struct engine {
 	std::vector<handle> handles;
 	std::unordered_map<std::string, size_t> by_name;
 	std::vector<int32_t> owner; // pfn -> handle index, -1
+	std::unordered_map<std::string, int> failed_at; // handle -> line of its failed allocation
 	long vmalloc_pages = 0;
 	// results of the last operation, compared across engines
 	bool alloc_failed = false;
@@ -75,8 +76,13 @@ struct engine {
 	handle &get(const std::string &name)
 	{
 		auto it = by_name.find(name);
-		if (it == by_name.end())
-			throw bad_input{"handle '" + name + "' does not exist (never allocated, allocation failed, or all its pages were freed)"};
+		if (it == by_name.end()) {
+			auto f = failed_at.find(name);
+			if (f != failed_at.end())
+				throw bad_input{"handle '" + name + "' does not exist: its allocation at line " + std::to_string(f->second) +
+						" failed (add 'expect fail' after it to document that)"};
+			throw bad_input{"handle '" + name + "' does not exist (never allocated, or all its pages were freed)"};
+		}
 		return handles[it->second];
 	}
 
@@ -205,6 +211,15 @@ struct engine {
 		op_ranges.clear();
 		alloc_failed = false;
 		alloc_pfns.clear();
+		struct note_failure {
+			engine &e;
+			const op &o;
+			~note_failure()
+			{
+				if (e.alloc_failed)
+					e.failed_at[o.handle] = o.line;
+			}
+		} note{*this, o};
 		warnings_before = mm.warnings.size();
 		switch (o.kind) {
 		case op_kind::alloc: {

@@ -3,15 +3,20 @@
 //   buddycheck check             replay the golden traces, expecting their documented verdicts
 //   buddycheck presets           list the configuration presets
 #include "buddycheck/generate.hpp"
+#include "candidate.hpp"
 #include "buddycheck/replay.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <sys/wait.h>
 #include <cstdio>
 #include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,7 +30,8 @@ using namespace bc;
 
 static const char *usage_text =
 	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
-	"       buddycheck check [--corpus DIR]\n"
+	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [FILE.c...]\n"
+	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--ops N] [--seed S]\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
@@ -48,11 +54,20 @@ static int cmd_replay(const std::vector<std::string> &args)
 {
 	replay_options opt;
 	bool quiet = false, documented = false;
+	std::string candidate, memmap_override;
 	const free_family *engine = nullptr;
 	std::vector<std::string> files;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
-		if (a == "--engine") {
+		if (a == "--candidate") {
+			if (i + 1 == args.size())
+				return usage_error("--candidate needs a C file");
+			candidate = args[++i];
+		} else if (a == "--memmap") {
+			if (i + 1 == args.size() || !memmap_from_name(args[i + 1]))
+				return usage_error("--memmap takes flat, vmemmap or sparse");
+			memmap_override = args[++i];
+		} else if (a == "--engine") {
 			if (i + 1 == args.size())
 				return usage_error("--engine needs a name");
 			engine = family_by_name(args[++i]);
@@ -74,6 +89,26 @@ static int cmd_replay(const std::vector<std::string> &args)
 	}
 	if (files.empty())
 		return usage_error("replay needs a trace file");
+	if (!candidate.empty()) {
+		// Replay with a candidate C file as the batched engine: its runner does it.
+		cli::build_result b = cli::build_candidate(candidate);
+		if (!b.ok) {
+			std::fputs(b.compiler_output.c_str(), stderr);
+			std::fprintf(stderr, "buddycheck: %s does not compile\n", candidate.c_str());
+			return 2;
+		}
+		int status = 0;
+		for (const auto &f : files) {
+			std::string cmd = "'" + b.runner.string() + "' replay";
+			if (!memmap_override.empty())
+				cmd += " --memmap " + memmap_override;
+			cmd += " '" + f + "'";
+			int rc = std::system(cmd.c_str());
+			rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
+			status = std::max(status, rc == 0 ? 0 : rc == 2 ? 2 : 1);
+		}
+		return status;
+	}
 	int status = 0;
 	for (const auto &f : files) {
 		trace t;
@@ -83,6 +118,8 @@ static int cmd_replay(const std::vector<std::string> &args)
 			continue;
 		}
 		opt.batched = engine ? engine : &reference_family();
+		if (!memmap_override.empty())
+			t.cfg.memmap = *memmap_from_name(memmap_override);
 		if (documented && !engine) {
 			std::string name = t.meta_value("engine", "reference");
 			opt.batched = family_by_name(name);
@@ -121,7 +158,7 @@ static int cmd_replay(const std::vector<std::string> &args)
 
 // Replays every golden trace of corpus/traces and compares the verdict with
 // the one its `# expect:` line documents.
-static int cmd_check(const std::vector<std::string> &args)
+static int cmd_corpus(const std::vector<std::string> &args)
 {
 	fs::path dir = source_dir() / "corpus" / "traces";
 	for (size_t i = 0; i < args.size(); i++) {
@@ -174,6 +211,170 @@ static int cmd_check(const std::vector<std::string> &args)
 	}
 	std::printf("%zu traces, %d unexpected verdict(s)\n", files.size(), unexpected);
 	return unexpected ? 1 : 0;
+}
+
+static bool parse_u64(const std::string &s, uint64_t &v);
+
+// One candidate x memory model outcome of `buddycheck check`.
+struct cell {
+	std::string verdict; // pass, not-batched, counterexample, compile-error
+	std::string detail;  // for a counterexample: invariant and message
+	std::string trace;   // counterexample trace written
+	std::string chunks;  // "N/M" chunks used / minimal
+};
+
+static std::string field(const std::string &line, const std::string &key)
+{
+	auto p = line.find(" " + key + "=");
+	if (p == std::string::npos)
+		return "";
+	p += key.size() + 2;
+	if (key == "message")
+		return line.substr(p);
+	return line.substr(p, line.find(' ', p) - p);
+}
+
+static std::string read_all(const fs::path &p)
+{
+	std::ifstream in(p);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+// What a built-in candidate's header comment expects, per memory model.
+static std::map<std::string, std::string> expected_verdicts(const fs::path &c)
+{
+	std::map<std::string, std::string> e;
+	std::string text = read_all(c);
+	auto p = text.find("buddycheck-expect:");
+	if (p == std::string::npos)
+		return e;
+	std::stringstream ss(text.substr(p + 18, text.find('\n', p) - p - 18));
+	std::string kv;
+	while (ss >> kv) {
+		auto eq = kv.find('=');
+		if (eq != std::string::npos)
+			e[kv.substr(0, eq)] = kv.substr(eq + 1);
+	}
+	return e;
+}
+
+static int cmd_check(const std::vector<std::string> &args)
+{
+	double seconds = 1;
+	uint64_t seed = 1;
+	fs::path out = "buddycheck-out";
+	std::vector<fs::path> files;
+	for (size_t i = 0; i < args.size(); i++) {
+		const std::string &a = args[i];
+		uint64_t n;
+		if (a == "--seconds" && i + 1 < args.size()) {
+			char *end = nullptr;
+			seconds = std::strtod(args[++i].c_str(), &end);
+			if (*end || seconds < 0 || seconds > 86400)
+				return usage_error("--seconds takes a number of seconds (0..86400)");
+		} else if (a == "--seed" && i + 1 < args.size()) {
+			if (!parse_u64(args[++i], n))
+				return usage_error("--seed takes a number");
+			seed = n;
+		} else if (a == "--out" && i + 1 < args.size()) {
+			out = args[++i];
+		} else if (a.rfind("--", 0) == 0) {
+			return usage_error("unknown option '" + a + "'");
+		} else {
+			files.push_back(a);
+		}
+	}
+	const bool builtin = files.empty();
+	if (builtin) {
+		for (const auto &e : fs::directory_iterator(cli::source_dir() / "reference" / "candidates"))
+			if (e.path().extension() == ".c")
+				files.push_back(e.path());
+		std::sort(files.begin(), files.end());
+	}
+	std::error_code ec;
+	fs::create_directories(out, ec);
+	if (ec)
+		return usage_error("cannot create output directory " + out.string() + ": " + ec.message());
+	const fs::path corpus = cli::source_dir() / "corpus" / "traces";
+	const char *models[] = {"flat", "vmemmap", "sparse"};
+	bool any_cx = false, any_bad = false, any_unexpected = false;
+	std::vector<std::string> notes;
+	std::printf("%-36s %-16s %-16s %-16s %s\n", "candidate", "flat", "vmemmap", "sparse", builtin ? "expected" : "");
+	for (const auto &f : files) {
+		cli::build_result b = cli::build_candidate(f);
+		if (!b.ok) {
+			std::fputs(b.compiler_output.c_str(), stderr);
+			std::fprintf(stderr, "buddycheck: %s does not compile\n", f.string().c_str());
+			any_bad = true;
+			continue;
+		}
+		auto expect = expected_verdicts(f);
+		std::string row;
+		bool row_ok = true;
+		for (const char *mm : models) {
+			const std::string stem = f.stem().string() + "-" + mm;
+			const fs::path prefix = out / stem;
+			const fs::path err = out / (stem + ".log");
+			std::string cmd = "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 '" + b.runner.string() + "' suite --memmap " + mm +
+					  " --corpus '" + corpus.string() + "' --seconds " + std::to_string(seconds) + " --seed " +
+					  std::to_string(seed) + " --out '" + prefix.string() + "' 2> '" + err.string() + "'";
+			FILE *p = popen(cmd.c_str(), "r");
+			std::string result;
+			char buf[4096];
+			while (p && fgets(buf, sizeof buf, p))
+				if (std::string(buf).rfind("RESULT ", 0) == 0)
+					result = buf;
+			if (p)
+				pclose(p);
+			if (!result.empty() && result.back() == '\n')
+				result.pop_back();
+			cell c;
+			if (result.empty()) {
+				// The runner died: a sanitizer report (or a crash) is the finding.
+				std::string log = read_all(err), summary = "the candidate crashed";
+				auto sp = log.find("SUMMARY: ");
+				if (sp != std::string::npos)
+					summary = log.substr(sp + 9, log.find('\n', sp) - sp - 9);
+				c.verdict = "counterexample";
+				c.detail = summary + " (full report: " + err.string() + ")";
+				fs::path running = prefix.string() + "-running.trace", kept = prefix.string() + ".trace";
+				fs::rename(running, kept, ec);
+				c.trace = kept.string();
+			} else {
+				c.verdict = field(result, "verdict");
+				c.detail = field(result, "invariant") + ": " + field(result, "message");
+				c.trace = field(result, "trace");
+			}
+			char cellbuf[64];
+			std::snprintf(cellbuf, sizeof cellbuf, "%s", c.verdict == "counterexample" ? "COUNTEREXAMPLE" : c.verdict.c_str());
+			row += std::string(cellbuf) + std::string(c.verdict == "counterexample" ? 3 : std::max<int>(1, 17 - int(c.verdict.size())), ' ');
+			if (c.verdict == "counterexample") {
+				any_cx = true;
+				notes.push_back(f.string() + " [" + mm + "]: " + c.detail + "\n    trace:  " + c.trace +
+						"\n    replay: buddycheck replay --candidate " + f.string() + " --memmap " + mm + " " + c.trace);
+			}
+			if (builtin && expect[mm] != c.verdict)
+				row_ok = false;
+		}
+		if (builtin)
+			any_unexpected |= !row_ok;
+		std::string name = f.filename().string();
+		std::printf("%-36s %s%s\n", name.c_str(), row.c_str(),
+			    builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
+		std::fflush(stdout);
+	}
+	if (!notes.empty()) {
+		std::printf("\ncounterexamples:\n");
+		for (const auto &n : notes)
+			std::printf("  %s\n", n.c_str());
+	}
+	if (any_bad)
+		return 2;
+	if (builtin)
+		return any_unexpected ? 1 : 0;
+	return any_cx ? 1 : 0;
 }
 
 static bool parse_u64(const std::string &s, uint64_t &v)
@@ -254,6 +455,8 @@ int main(int argc, char **argv)
 			return cmd_replay(args);
 		if (cmd == "check")
 			return cmd_check(args);
+		if (cmd == "corpus")
+			return cmd_corpus(args);
 		if (cmd == "generate")
 			return cmd_generate(args);
 		if (cmd == "presets")

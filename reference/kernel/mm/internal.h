@@ -1,0 +1,2 @@
+/* buddycheck kernel shim: mm/internal.h */
+#include <buddycheck_kernel.h>

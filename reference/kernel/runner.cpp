@@ -1,0 +1,213 @@
+// main() of a candidate binary: the candidate's wrapper object (compiled by
+// `buddycheck check` with ASan+UBSan) linked with the model.  It replays
+// traces and a randomized campaign with the candidate as the batched engine.
+//
+//   <runner> replay [--memmap M] TRACE           exit 0 pass, 1 counterexample, 2 bad input
+//   <runner> suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX
+//            prints one line: RESULT verdict=... chunks=N minimal=M traces=K [trace=PATH invariant=NAME] message=...
+#include "buddycheck/generate.hpp"
+#include "buddycheck/replay.hpp"
+#include "buddycheck_candidate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace bc;
+
+static free_family candidate_family()
+{
+	free_family f = reference_family();
+	const bc_candidate_entry_points &c = bc_candidate;
+	f.name = "candidate";
+	if (c.free_prepared_contig_range)
+		f.free_prepared_contig_range = c.free_prepared_contig_range;
+	if (c.__free_contig_range_common)
+		f.free_contig_range_common = c.__free_contig_range_common;
+	if (c.__free_contig_range)
+		f.free_contig_range_inner = c.__free_contig_range;
+	if (c.__free_contig_frozen_range)
+		f.free_contig_frozen_range_inner = c.__free_contig_frozen_range;
+	if (c.free_contig_range)
+		f.free_contig_range = c.free_contig_range;
+	if (c.free_contig_frozen_range)
+		f.free_contig_frozen_range = c.free_contig_frozen_range;
+	if (c.free_pages_bulk)
+		f.free_pages_bulk = c.free_pages_bulk;
+	if (c.num_pages_contiguous)
+		f.num_pages_contiguous = c.num_pages_contiguous;
+	return f;
+}
+
+static uint64_t chunk_calls(const cost_counters &c)
+{
+	uint64_t n = 0;
+	for (auto x : c.free_frozen_pages_by_order)
+		n += x;
+	return n;
+}
+
+// The trace as replayed: the memory model under test, without `expect
+// chunks` lines (chunking is measured as efficiency, not as correctness).
+static trace adapt(const trace &t, memmap_model mm)
+{
+	trace a = t;
+	a.cfg.memmap = mm;
+	a.ops.erase(std::remove_if(a.ops.begin(), a.ops.end(), [](const op &o) { return o.kind == op_kind::expect_chunks; }),
+		    a.ops.end());
+	return a;
+}
+
+static std::string trace_text(const trace &t, size_t upto_line)
+{
+	std::string s = "buddycheck-trace 1\n" + config_to_trace(t.cfg);
+	for (const op &o : t.ops)
+		if (!upto_line || o.line <= int(upto_line))
+			s += o.text + "\n";
+	return s;
+}
+
+static int cmd_replay(int argc, char **argv, const free_family &fam)
+{
+	std::optional<memmap_model> mm;
+	std::string file;
+	for (int i = 0; i < argc; i++) {
+		std::string a = argv[i];
+		if (a == "--memmap" && i + 1 < argc)
+			mm = memmap_from_name(argv[++i]);
+		else
+			file = a;
+	}
+	trace t;
+	if (file.empty()) {
+		std::fprintf(stderr, "usage: runner replay [--memmap M] TRACE\n");
+		return 2;
+	}
+	if (auto e = load_trace(file, t)) {
+		std::fprintf(stderr, "%s\n", e->str().c_str());
+		return 2;
+	}
+	if (mm)
+		t.cfg.memmap = *mm;
+	replay_options opt;
+	opt.batched = &fam;
+	replay_result r = replay(t, opt);
+	if (r.v == verdict::bad_input) {
+		std::fprintf(stderr, "%s\n", r.error.c_str());
+		return 2;
+	}
+	std::fputs(format_result(t, r, opt).c_str(), stdout);
+	return r.v == verdict::pass ? 0 : 1;
+}
+
+static std::string one_line(std::string s)
+{
+	std::replace(s.begin(), s.end(), '\n', ' ');
+	return s;
+}
+
+static int cmd_suite(int argc, char **argv, const free_family &fam)
+{
+	memmap_model mm = memmap_model::sparse;
+	std::string corpus, out = "candidate";
+	double seconds = 2;
+	uint64_t seed = 1;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		std::string a = argv[i], v = argv[i + 1];
+		if (a == "--memmap")
+			mm = *memmap_from_name(v);
+		else if (a == "--corpus")
+			corpus = v;
+		else if (a == "--seconds")
+			seconds = std::atof(v.c_str());
+		else if (a == "--seed")
+			seed = std::strtoull(v.c_str(), nullptr, 0);
+		else if (a == "--out")
+			out = v;
+	}
+	const std::string current = out + "-running.trace";
+	uint64_t chunks = 0, minimal = 0, traces = 0;
+	auto run_one = [&](const trace &t, const std::string &origin) -> bool {
+		// Written first, so that a sanitizer abort leaves the trace behind.
+		std::ofstream(current) << "# " << origin << "\n" << trace_text(t, 0);
+		replay_options opt;
+		opt.batched = &fam;
+		replay_result r = replay(t, opt);
+		replay_options ref;
+		ref.render_map = false;
+		replay_result rr = replay(t, ref);
+		traces++;
+		if (r.v == verdict::counterexample) {
+			std::string path = out + ".trace";
+			std::ofstream(path) << "# counterexample: " << origin << "\n# " << one_line(r.invariant + ": " + r.message)
+					    << "\n" << trace_text(t, size_t(r.line));
+			std::printf("RESULT verdict=counterexample chunks=%llu minimal=%llu traces=%llu trace=%s invariant=%s message=%s\n",
+				    (unsigned long long)chunks, (unsigned long long)minimal, (unsigned long long)traces, path.c_str(),
+				    r.invariant.c_str(), one_line(r.message).c_str());
+			std::fputs(format_result(t, r, opt).c_str(), stderr);
+			return false;
+		}
+		if (r.v == verdict::pass && rr.v == verdict::pass) {
+			chunks += chunk_calls(r.batched_cost);
+			minimal += chunk_calls(rr.batched_cost);
+		}
+		return true;
+	};
+	// Golden traces that document a pass on the reference.
+	std::vector<fs::path> golden;
+	std::error_code ec;
+	if (!corpus.empty() && fs::is_directory(corpus, ec))
+		for (const auto &e : fs::directory_iterator(corpus))
+			if (e.path().extension() == ".trace")
+				golden.push_back(e.path());
+	std::sort(golden.begin(), golden.end());
+	for (const auto &g : golden) {
+		trace t;
+		if (load_trace(g.string(), t))
+			continue;
+		if (t.meta_value("expect", "pass") != "pass" || t.meta_value("engine", "reference") != "reference")
+			continue;
+		if (!run_one(adapt(t, mm), g.string()))
+			return 1;
+	}
+	// A bounded randomized campaign: generated histories on the scaled presets.
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+	const char *presets[] = {"small", "small-64k", "tiny"};
+	for (uint64_t i = 0; std::chrono::steady_clock::now() < deadline; i++) {
+		config c = *preset(presets[i % 3]);
+		c.memmap = mm;
+		generate_options g;
+		g.ops = 200;
+		g.seed = seed * 1000003 + i;
+		trace t;
+		std::string origin = "generated: preset " + std::string(presets[i % 3]) + ", seed " + std::to_string(g.seed);
+		if (auto e = parse_trace(generate_trace(c, g), origin, t))
+			continue;
+		if (!run_one(t, origin))
+			return 1;
+	}
+	std::remove(current.c_str());
+	const char *v = chunks > minimal ? "not-batched" : "pass";
+	std::printf("RESULT verdict=%s chunks=%llu minimal=%llu traces=%llu message=%s\n", v, (unsigned long long)chunks,
+		    (unsigned long long)minimal, (unsigned long long)traces,
+		    chunks > minimal ? "correct, but frees in more chunks than the minimal decomposition" : "correct and batched");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const free_family fam = candidate_family();
+	if (argc >= 2 && std::string(argv[1]) == "replay")
+		return cmd_replay(argc - 2, argv + 2, fam);
+	if (argc >= 2 && std::string(argv[1]) == "suite")
+		return cmd_suite(argc - 2, argv + 2, fam);
+	std::fprintf(stderr, "usage: %s replay [--memmap M] TRACE | suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX\n",
+		     argv[0]);
+	return 2;
+}

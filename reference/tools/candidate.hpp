@@ -1,0 +1,30 @@
+// Building and running candidate C files: entry-point scan, generated
+// wrapper, cached clang build with ASan+UBSan, and the check suite.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bc::cli {
+
+// The family entry points a candidate may define, in table order.
+const std::vector<std::string> &entry_point_names();
+// Names of the entry points `source` defines (not just declares or calls).
+std::vector<std::string> defined_entry_points(const std::string &source);
+
+struct build_result {
+	bool ok = false;
+	std::filesystem::path runner;  // the candidate's binary
+	std::string compiler_output;   // as the compiler printed it
+	bool cached = false;
+};
+// Compiles (or finds in the cache) the runner binary of a candidate.
+build_result build_candidate(const std::filesystem::path &candidate);
+
+std::filesystem::path source_dir();
+std::filesystem::path cache_dir();
+
+} // namespace bc::cli
