@@ -178,7 +178,7 @@ build_result build_candidate(const fs::path &candidate_in)
 		defines += " -DBC_CANDIDATE_DEFINES_" + d;
 	const fs::path src = source_dir();
 	const std::string cflags = "-std=gnu11 -Wall -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined "
-				   "-fno-omit-frame-pointer" +
+				   "-fno-omit-frame-pointer -Werror=implicit-function-declaration -Werror=incompatible-pointer-types" +
 				   defines + " -I" + quote((src / "reference/kernel/include").string()) + " -I" +
 				   quote((src / "reference/include").string()) + " -I" + quote((src / "reference/kernel/mm").string());
 	const uint64_t key = fnv1a(wrapper.str() + source + cflags + toolchain_fingerprint());
