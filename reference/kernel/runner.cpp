@@ -182,6 +182,7 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 	for (uint64_t i = 0; std::chrono::steady_clock::now() < deadline; i++) {
 		config c = *preset(presets[i % 3]);
 		c.memmap = mm;
+		kernel_like_zones(c);
 		generate_options g;
 		g.ops = 200;
 		g.seed = seed * 1000003 + i;

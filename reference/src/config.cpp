@@ -56,6 +56,18 @@ void default_zones(config &c)
 	c.zones = {{"DMA", 0, boundary}, {"Normal", boundary, end}};
 }
 
+void kernel_like_zones(config &c)
+{
+	const uint64_t end = c.nr_pfns();
+	const uint64_t block = c.max_order_nr_pages();
+	uint64_t boundary = (end / 8 + 3) & ~(block - 1);
+	if (boundary == 0)
+		boundary = block;
+	if (boundary >= end - 3)
+		boundary = (end / 2) & ~(block - 1);
+	c.zones = {{"DMA", 0, boundary}, {"Normal", boundary, end - 3}};
+}
+
 std::optional<config> preset(std::string_view name)
 {
 	config c;

@@ -32,7 +32,7 @@ static const char *usage_text =
 	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
 	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [FILE.c...]\n"
 	"       buddycheck corpus [--corpus DIR]\n"
-	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--ops N] [--seed S]\n"
+	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
@@ -391,6 +391,7 @@ static int cmd_generate(const std::vector<std::string> &args)
 	std::string preset_name = "small";
 	std::optional<memmap_model> mm;
 	generate_options g;
+	bool kernel_zones = true;
 	for (size_t i = 0; i < args.size(); i++) {
 		const std::string &a = args[i];
 		if (i + 1 == args.size())
@@ -407,6 +408,8 @@ static int cmd_generate(const std::vector<std::string> &args)
 			g.ops = n;
 		else if (a == "--seed" && parse_u64(v, n))
 			g.seed = n;
+		else if (a == "--zones" && (v == "kernel" || v == "preset"))
+			kernel_zones = v == "kernel";
 		else if (a == "--check-every" && parse_u64(v, n))
 			g.check_every = n;
 		else
@@ -417,6 +420,8 @@ static int cmd_generate(const std::vector<std::string> &args)
 		return usage_error("unknown preset '" + preset_name + "'");
 	if (mm)
 		c->memmap = *mm;
+	if (kernel_zones)
+		kernel_like_zones(*c);
 	std::fputs(generate_trace(*c, g).c_str(), stdout);
 	return 0;
 }

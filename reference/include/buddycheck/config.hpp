@@ -74,6 +74,14 @@ std::optional<config> preset(std::string_view name);
 // holes changed (two zones with an unaligned boundary).
 void default_zones(config &c);
 
+// Zones as the kernel lays them out in practice: the boundary *between*
+// zones is aligned to MAX_PAGE_ORDER (x86 DMA/DMA32 limits, ZONE_MOVABLE is
+// rounded up to MAX_ORDER_NR_PAGES), while the outer edges need not be (here
+// the last zone ends 3 pages short of the last section).  Campaigns use it:
+// the free family assumes no contiguous run of pages spans two zones, which
+// an unaligned inner boundary breaks (see README.md, findings).
+void kernel_like_zones(config &c);
+
 // nullopt when `c` obeys the kernel's build rules and the model's limits;
 // otherwise the one-line reason it is refused.
 std::optional<std::string> validate(const config &c);
