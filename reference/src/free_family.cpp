@@ -214,7 +214,7 @@ const std::vector<broken_variant> &broken_variants()
 {
 	static const std::vector<broken_variant> v = {
 		{"no-section-split", "runs are not closed at a section change; the chunk walk leaves the section's memmap (classic sparse only)", &no_section_split},
-		{"uncapped-order", "chunk order is not capped at MAX_PAGE_ORDER (visible when sections are larger than a MAX_PAGE_ORDER block)", &uncapped_order},
+		{"uncapped-order", "chunk order is not capped at MAX_PAGE_ORDER (visible wherever a run can exceed a MAX_PAGE_ORDER block: sections larger than one, or flat/vmemmap where runs are not split at sections)", &uncapped_order},
 		{"frees-failed-prepare", "a page whose free_pages_prepare() failed stays in the run and is freed", &frees_failed},
 		{"run-end-off-by-one", "the last run is flushed one page short: its last page is lost", &run_end_short},
 	};

@@ -120,6 +120,7 @@ static const page *entry_page(const list_head *l)
 std::optional<violation> check_free_list_structure(const Model &m)
 {
 	uint64_t listed = 0;
+	std::vector<bool> on_list(m.nr_pfns()); // to name the marked head no list holds
 	for (const zone &z : m.zones()) {
 		for (unsigned o = 0; o <= m.max_order(); o++) {
 			for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++) {
@@ -138,6 +139,7 @@ std::optional<violation> check_free_list_structure(const Model &m)
 							    "pfn " + hex(pfn) + " is on zone " + z.name + " free_area[" +
 								    std::to_string(o) + "][" + migratetype_name(mt) +
 								    "] but its page says: " + describe_pfn(m, pfn));
+					on_list[pfn] = true;
 					listed++;
 				}
 			}
@@ -157,21 +159,26 @@ std::optional<violation> check_free_list_structure(const Model &m)
 							    "pfn " + hex(pfn) + " is on a pcp list (cpu " + std::to_string(cpu) +
 								    ", order " + std::to_string(want) + ") but its page says: " +
 								    describe_pfn(m, pfn));
+					on_list[pfn] = true;
 					listed++;
 				}
 			}
 		}
 	}
-	uint64_t marked = 0, first_marked = no_pfn;
+	uint64_t marked = 0, first_unlisted = no_pfn;
 	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
 		if (m.pfn_valid(pfn) && m.pfn_to_page(pfn)->bc_where != BC_ON_NOTHING) {
 			marked++;
-			if (first_marked == no_pfn)
-				first_marked = pfn;
+			if (first_unlisted == no_pfn && !on_list[pfn])
+				first_unlisted = pfn;
 		}
 	}
+	if (first_unlisted != no_pfn)
+		return make(inv::free_list_structure, first_unlisted,
+			    "pfn " + hex(first_unlisted) + " is marked as a free block head (" + describe_pfn(m, first_unlisted) +
+				    ") but is on no list");
 	if (marked != listed)
-		return make(inv::free_list_structure, first_marked,
+		return make(inv::free_list_structure, first_unlisted,
 			    std::to_string(marked) + " pages are marked as free block heads but " + std::to_string(listed) +
 				    " blocks are on the lists");
 	return std::nullopt;
