@@ -151,6 +151,7 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 				    (unsigned long long)chunks, (unsigned long long)minimal, (unsigned long long)traces, path.c_str(),
 				    r.invariant.c_str(), one_line(r.message).c_str());
 			std::fputs(format_result(t, r, opt).c_str(), stderr);
+			std::remove(current.c_str()); // the counterexample trace replaces it
 			return false;
 		}
 		if (r.v == verdict::pass && rr.v == verdict::pass) {

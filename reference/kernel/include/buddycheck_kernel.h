@@ -122,27 +122,30 @@ void bc_kernel_warn(const char *file, int line, const char *what, const char *co
 /* ---- bitops.h, log2.h, align.h ---- */
 /* __ffs() and __fls() are undefined for 0 in the kernel ("code should check
  * against 0 first"): the shim reports such a call as a finding. */
-static inline unsigned long __ffs(unsigned long word)
+static inline unsigned long bc___ffs(unsigned long word, const char *file, int line)
 {
 	if (unlikely(!word)) {
-		bc_kernel_warn(__FILE__, __LINE__, "undefined", "__ffs(0)", NULL);
+		bc_kernel_warn(file, line, "undefined", "__ffs(0)", NULL);
 		return 0;
 	}
 	return (unsigned long)__builtin_ctzl(word);
 }
-static inline unsigned long __fls(unsigned long word)
+static inline unsigned long bc___fls(unsigned long word, const char *file, int line)
 {
 	if (unlikely(!word)) {
-		bc_kernel_warn(__FILE__, __LINE__, "undefined", "__fls(0)", NULL);
+		bc_kernel_warn(file, line, "undefined", "__fls(0)", NULL);
 		return 0;
 	}
 	return (unsigned long)(BITS_PER_LONG - 1 - __builtin_clzl(word));
 }
+/* Macros, so that a report names the caller's file and line. */
+#define __ffs(word) bc___ffs((word), __FILE__, __LINE__)
+#define __fls(word) bc___fls((word), __FILE__, __LINE__)
 static inline int ffs(int x) { return __builtin_ffs(x); }
 static inline int fls(unsigned int x) { return x ? 32 - __builtin_clz(x) : 0; }
 static inline int fls64(u64 x) { return x ? 64 - __builtin_clzll(x) : 0; }
 static inline int fls_long(unsigned long x) { return fls64(x); }
-static inline unsigned long ffz(unsigned long x) { return __ffs(~x); }
+#define ffz(x) __ffs(~(unsigned long)(x))
 static inline bool is_power_of_2(unsigned long n) { return n != 0 && ((n & (n - 1)) == 0); }
 static inline int __ilog2_u64(u64 n) { return fls64(n) - 1; }
 #define ilog2(n) (__ilog2_u64((u64)(n))) /* -1 for 0, like the kernel's runtime path */
