@@ -30,7 +30,7 @@ using namespace bc;
 
 static const char *usage_text =
 	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
-	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [FILE.c...]\n"
+	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck presets\n"
@@ -264,6 +264,7 @@ static int cmd_check(const std::vector<std::string> &args)
 {
 	double seconds = 1;
 	uint64_t seed = 1;
+	bool verbose = false;
 	fs::path out = "buddycheck-out";
 	std::vector<fs::path> files;
 	for (size_t i = 0; i < args.size(); i++) {
@@ -280,6 +281,8 @@ static int cmd_check(const std::vector<std::string> &args)
 			seed = n;
 		} else if (a == "--out" && i + 1 < args.size()) {
 			out = args[++i];
+		} else if (a == "--verbose" || a == "-v") {
+			verbose = true;
 		} else if (a.rfind("--", 0) == 0) {
 			return usage_error("unknown option '" + a + "'");
 		} else {
@@ -337,6 +340,12 @@ static int cmd_check(const std::vector<std::string> &args)
 				auto sp = log.find("SUMMARY: ");
 				if (sp != std::string::npos)
 					summary = log.substr(sp + 9, log.find('\n', sp) - sp - 9);
+				// Name the candidate's own frame of the sanitizer's stack.
+				const std::string base = fs::path(f).filename().string();
+				for (size_t lp = log.find(base + ":"); lp != std::string::npos; lp = std::string::npos) {
+					size_t end = log.find_first_of(" \n", lp);
+					summary += "; in the candidate at " + log.substr(lp, end - lp);
+				}
 				c.verdict = "counterexample";
 				c.detail = summary + " (full report: " + err.string() + ")";
 				fs::path running = prefix.string() + "-running.trace", kept = prefix.string() + ".trace";
@@ -365,7 +374,11 @@ static int cmd_check(const std::vector<std::string> &args)
 			    builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
 		std::fflush(stdout);
 	}
-	if (!notes.empty()) {
+	if (!notes.empty() && builtin && !any_unexpected && !verbose) {
+		std::printf("\n%zu counterexamples, each where its candidate's header expects one; traces in %s/ "
+			    "(details: buddycheck check --verbose)\n",
+			    notes.size(), out.string().c_str());
+	} else if (!notes.empty()) {
 		std::printf("\ncounterexamples:\n");
 		for (const auto &n : notes)
 			std::printf("  %s\n", n.c_str());
