@@ -356,6 +356,8 @@ static int cmd_check(const std::vector<std::string> &args)
 				c.detail = field(result, "invariant") + ": " + field(result, "message");
 				c.trace = field(result, "trace");
 			}
+			if (c.verdict != "counterexample")
+				fs::remove(err, ec); // nothing to read: keep the output directory to what matters
 			char cellbuf[64];
 			std::snprintf(cellbuf, sizeof cellbuf, "%s", c.verdict == "counterexample" ? "COUNTEREXAMPLE" : c.verdict.c_str());
 			row += std::string(cellbuf) + std::string(c.verdict == "counterexample" ? 3 : std::max<int>(1, 17 - int(c.verdict.size())), ' ');
