@@ -970,10 +970,25 @@ void Model::set_hwpoison(uint64_t pfn)
 	touch(pfn, 1);
 }
 
+// Bad-page kinds: a field free_pages_prepare() checks, or a flag of
+// PAGE_FLAGS_CHECK_AT_FREE (flag -1: a field, set in make_bad()).
+static const struct {
+	const char *kind;
+	int flag;
+} bad_page_kinds[] = {
+	{"mapping", -1}, {"mapcount", -1},           {"memcg", -1},      {"lru", PG_lru},
+	{"locked", PG_locked}, {"private", PG_private}, {"private_2", PG_private_2}, {"writeback", PG_writeback},
+	{"reserved", PG_reserved}, {"active", PG_active}, {"unevictable", PG_unevictable}, {"mlocked", PG_mlocked},
+};
+
 const std::vector<std::string> &Model::bad_kinds()
 {
-	static const std::vector<std::string> k = {"mapping", "mapcount", "memcg", "lru", "locked", "private",
-						   "private_2", "writeback", "reserved", "active", "unevictable", "mlocked"};
+	static const std::vector<std::string> k = [] {
+		std::vector<std::string> v;
+		for (const auto &b : bad_page_kinds)
+			v.push_back(b.kind);
+		return v;
+	}();
 	return k;
 }
 
@@ -981,34 +996,21 @@ bool Model::make_bad(uint64_t pfn, const std::string &kind)
 {
 	static int dummy_mapping;
 	page *p = pfn_to_page(pfn);
-	touch(pfn, 1);
-	if (kind == "mapping")
-		p->mapping = &dummy_mapping;
-	else if (kind == "mapcount")
-		p->_mapcount = 0;
-	else if (kind == "memcg")
-		p->memcg_data = 0x1000;
-	else if (kind == "lru")
-		p->flags.f |= 1UL << PG_lru;
-	else if (kind == "locked")
-		p->flags.f |= 1UL << PG_locked;
-	else if (kind == "private")
-		p->flags.f |= 1UL << PG_private;
-	else if (kind == "private_2")
-		p->flags.f |= 1UL << PG_private_2;
-	else if (kind == "writeback")
-		p->flags.f |= 1UL << PG_writeback;
-	else if (kind == "reserved")
-		p->flags.f |= 1UL << PG_reserved;
-	else if (kind == "active")
-		p->flags.f |= 1UL << PG_active;
-	else if (kind == "unevictable")
-		p->flags.f |= 1UL << PG_unevictable;
-	else if (kind == "mlocked")
-		p->flags.f |= 1UL << PG_mlocked;
-	else
-		return false;
-	return true;
+	for (const auto &b : bad_page_kinds) {
+		if (kind != b.kind)
+			continue;
+		touch(pfn, 1);
+		if (b.flag >= 0)
+			p->flags.f |= 1UL << b.flag;
+		else if (kind == "mapping")
+			p->mapping = &dummy_mapping;
+		else if (kind == "mapcount")
+			p->_mapcount = 0;
+		else
+			p->memcg_data = 0x1000;
+		return true;
+	}
+	return false;
 }
 
 } // namespace bc
