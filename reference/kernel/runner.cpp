@@ -9,6 +9,10 @@
 #include "buddycheck/replay.hpp"
 #include "buddycheck_candidate.h"
 
+namespace bc {
+free_family candidate_family();
+}
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,30 +24,6 @@
 
 namespace fs = std::filesystem;
 using namespace bc;
-
-static free_family candidate_family()
-{
-	free_family f = reference_family();
-	const bc_candidate_entry_points &c = bc_candidate;
-	f.name = "candidate";
-	if (c.free_prepared_contig_range)
-		f.free_prepared_contig_range = c.free_prepared_contig_range;
-	if (c.__free_contig_range_common)
-		f.free_contig_range_common = c.__free_contig_range_common;
-	if (c.__free_contig_range)
-		f.free_contig_range_inner = c.__free_contig_range;
-	if (c.__free_contig_frozen_range)
-		f.free_contig_frozen_range_inner = c.__free_contig_frozen_range;
-	if (c.free_contig_range)
-		f.free_contig_range = c.free_contig_range;
-	if (c.free_contig_frozen_range)
-		f.free_contig_frozen_range = c.free_contig_frozen_range;
-	if (c.free_pages_bulk)
-		f.free_pages_bulk = c.free_pages_bulk;
-	if (c.num_pages_contiguous)
-		f.num_pages_contiguous = c.num_pages_contiguous;
-	return f;
-}
 
 static uint64_t chunk_calls(const cost_counters &c)
 {

@@ -7,38 +7,195 @@
 
 namespace bc {
 
+uint64_t rng_chooser::next()
+{
+	uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t byte_chooser::below(uint64_t n)
+{
+	if (n <= 1)
+		return 0;
+	const size_t width = n <= 0x100 ? 1 : n <= 0x10000 ? 2 : 4;
+	uint64_t v = 0;
+	for (size_t i = 0; i < width; i++) {
+		if (pos >= size) {
+			dry = true;
+			return v % n;
+		}
+		v |= uint64_t(data[pos++]) << (8 * i);
+	}
+	return v % n;
+}
+
 namespace {
 
-struct rng {
-	uint64_t s;
-	uint64_t next()
-	{
-		uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		return z ^ (z >> 31);
-	}
-	uint64_t below(uint64_t n) { return n ? next() % n : 0; }
-	bool chance(unsigned percent) { return below(100) < percent; }
-};
+// Live pages a trace may free one by one.
+bool granular(const handle_view &h) { return h.kind != handle_info::pages || h.split || h.order == 0; }
 
-// Live pages of a handle that the trace may free one by one.
-bool granular(const handle_info &h) { return h.kind != handle_info::pages || h.split || h.order == 0; }
-
-// The longest run of consecutive pfns in a sorted list, starting at a random place.
-std::pair<uint64_t, uint64_t> contiguous_run(std::vector<uint64_t> pfns, rng &r)
+// A live pfn of h, starting the search at a chosen index.
+uint64_t live_pfn(const lockstep &ls, const handle_view &h, chooser &ch)
 {
-	std::sort(pfns.begin(), pfns.end());
-	size_t i = r.below(pfns.size());
-	size_t j = i;
-	while (j + 1 < pfns.size() && pfns[j + 1] == pfns[j] + 1)
-		j++;
-	while (i > 0 && pfns[i - 1] + 1 == pfns[i] && r.chance(70))
-		i--;
-	return {pfns[i], pfns[j] - pfns[i] + 1};
+	const auto &pfns = *h.pfns;
+	size_t i = ch.below(pfns.size());
+	for (size_t k = 0; k < pfns.size(); k++) {
+		size_t j = (i + k) % pfns.size();
+		if (ls.owner(pfns[j]) == h.index)
+			return pfns[j];
+	}
+	return pfns[0]; // unreachable: a live handle holds a page
+}
+
+// A run of consecutive live pfns of h (whose pfns ascend), around a chosen page.
+std::pair<uint64_t, uint64_t> live_run(const lockstep &ls, const handle_view &h, chooser &ch)
+{
+	const uint64_t start = live_pfn(ls, h, ch);
+	uint64_t first = start, last = start;
+	auto held = [&](uint64_t p) { return p < ls.oracle_model().nr_pfns() && ls.owner(p) == h.index; };
+	while (held(last + 1) && !ch.chance(3))
+		last++;
+	while (first > 0 && held(first - 1) && ch.chance(60))
+		first--;
+	return {first, last - first + 1};
 }
 
 } // namespace
+
+void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out)
+{
+	const Model &m = ls.oracle_model();
+	const uint64_t nr_pfns = c.nr_pfns();
+	uint64_t live = 0;
+	const size_t nr_handles = ls.handle_count();
+	for (size_t i = 0; i < nr_handles; i++)
+		live += ls.handle_at(i).live;
+	if (ch.chance(3)) {
+		op d;
+		d.kind = ch.chance(50) ? op_kind::drain : op_kind::cpu;
+		d.all = ch.chance(50);
+		d.count = ch.below(c.nr_cpus);
+		d.text = op_to_line(d);
+		out.push_back(d);
+	}
+	// Free more when memory gets tight, so that histories keep going.
+	const unsigned alloc_weight = live * 2 > nr_pfns ? 10 : live * 4 > nr_pfns ? 30 : 50;
+	op o;
+	if (nr_handles == 0 || ch.below(100) < alloc_weight) {
+		o.handle = "h" + std::to_string(next_handle++);
+		const unsigned kind = unsigned(ch.below(10));
+		if (kind < 6) {
+			o.kind = op_kind::alloc;
+			const unsigned maxo = c.max_page_order;
+			o.order = ch.chance(60) ? unsigned(ch.below(std::min(3u, maxo + 1))) : unsigned(ch.below(maxo + 1));
+			o.mt = unsigned(ch.below(3));
+			o.compound = o.order > 0 && ch.chance(10);
+			o.frozen = ch.chance(10);
+		} else if (kind < 8) {
+			o.kind = op_kind::alloc_contig;
+			const zone_config &z = c.zones[ch.below(c.zones.size())];
+			const uint64_t span = z.end_pfn - z.start_pfn;
+			o.count = 1 + ch.below(std::min<uint64_t>(span, c.max_order_nr_pages() * 3));
+			o.pfn = z.start_pfn + ch.below(span - std::min(span, o.count) + 1);
+			if (ch.chance(30)) // aligned starts reach the largest chunks
+				o.pfn &= ~((uint64_t(1) << ch.below(c.max_page_order + 3)) - 1);
+			o.frozen = ch.chance(50);
+			bool ok = o.pfn >= z.start_pfn && o.pfn + o.count <= z.end_pfn;
+			for (uint64_t p = o.pfn; ok && p < o.pfn + o.count; p++)
+				ok = m.pfn_valid(p);
+			if (!ok) { // fall back to an allocation that is always valid
+				o.kind = op_kind::alloc;
+				o.order = 0;
+				o.frozen = false;
+			}
+		} else {
+			o.kind = op_kind::vmalloc;
+			o.count = 1 + ch.below(c.max_order_nr_pages() * 2);
+			o.huge = ch.chance(10);
+		}
+	} else {
+		const handle_view h = ls.handle_at(ch.below(nr_handles));
+		const unsigned what = unsigned(ch.below(100));
+		o.handle = *h.name;
+		o.by_handle = true;
+		auto single = [&](op_kind k) {
+			o.kind = k;
+			o.by_handle = false;
+			o.pfn = live_pfn(ls, h, ch);
+		};
+		auto bad = [&]() {
+			single(op_kind::make_bad);
+			o.kind_arg = Model::bad_kinds()[ch.below(Model::bad_kinds().size())];
+		};
+		if (h.kind == handle_info::vmalloc) {
+			if (what < 8) {
+				single(op_kind::poison);
+			} else {
+				o.kind = op_kind::vfree;
+				o.arr = ch.chance(30) ? array_order::shuffled : ch.chance(20) ? array_order::reversed : array_order::as_allocated;
+				o.seed = ch.below(1000);
+			}
+		} else if (h.kind == handle_info::pages && !granular(h)) {
+			if (!h.split && !h.compound && !h.frozen && what < 40)
+				o.kind = op_kind::split;
+			else if (h.compound && h.frozen && what < 50)
+				o.kind = op_kind::free_contig_frozen_range;
+			else if (what < 56)
+				bad();
+			else
+				o.kind = h.frozen ? op_kind::free_frozen : op_kind::free_pages;
+		} else if (h.kind == handle_info::pages && h.order == 0) {
+			o.kind = h.frozen ? op_kind::free_frozen : op_kind::free_pages;
+			if (what < 8)
+				single(op_kind::poison);
+		} else if (!h.frozen) { // refcounted, order-0 granular
+			if (what < 6) {
+				single(op_kind::poison);
+			} else if (what < 10) {
+				bad();
+			} else if (what < 14) {
+				single(op_kind::get);
+			} else if (what < 24) {
+				single(op_kind::free_page);
+			} else if (what < 40) {
+				o.kind = op_kind::free_pages_bulk;
+				o.by_handle = false;
+				std::vector<uint64_t> pfns;
+				for (uint64_t p : *h.pfns)
+					if (ls.owner(p) == h.index)
+						pfns.push_back(p);
+				for (size_t i = pfns.size(); i > 1; i--)
+					std::swap(pfns[i - 1], pfns[ch.below(i)]);
+				pfns.resize(std::min<size_t>(pfns.size(), 1 + ch.below(24)));
+				if (ch.chance(50))
+					std::sort(pfns.begin(), pfns.end());
+				o.pfns = pfns;
+			} else {
+				auto run = live_run(ls, h, ch);
+				o.by_handle = false;
+				o.pfn = run.first;
+				o.count = run.second;
+				o.kind = ch.chance(50) ? op_kind::free_contig_range : op_kind::free_contig_range_inner;
+			}
+		} else { // frozen and granular: a frozen contig area
+			if (what < 6) {
+				single(op_kind::poison);
+			} else if (h.whole && what < 40) {
+				o.kind = op_kind::cma_release;
+			} else {
+				auto run = live_run(ls, h, ch);
+				o.by_handle = false;
+				o.pfn = run.first;
+				o.count = run.second;
+				o.kind = ch.chance(50) ? op_kind::free_contig_frozen_inner : op_kind::free_contig_frozen_range;
+			}
+		}
+	}
+	o.text = op_to_line(o);
+	out.push_back(std::move(o));
+}
 
 std::string generate_trace(const config &c, const generate_options &g)
 {
@@ -49,162 +206,27 @@ std::string generate_trace(const config &c, const generate_options &g)
 	ro.render_map = false;
 	ro.full_check_max_pfns = 0; // the generator only needs validity, not full checks
 	lockstep ls(c, ro, "<generate>");
-	rng r{g.seed};
+	rng_chooser ch(g.seed);
 	uint64_t next_handle = 0;
 	size_t written = 0;
-	const Model &m = ls.oracle_model();
-	const uint64_t nr_pfns = c.nr_pfns();
-
-	auto emit = [&](op o) {
-		o.text = op_to_line(o);
-		o.line = int(written + 1);
-		if (!ls.step(o))
-			return false;
-		out << o.text << "\n";
-		written++;
-		return true;
-	};
-
+	std::vector<op> ops;
 	while (written < g.ops && !ls.ended()) {
+		ops.clear();
 		if (g.check_every && written && written % g.check_every == 0) {
 			op o;
 			o.kind = op_kind::check;
-			if (!emit(o))
-				break;
-			continue;
-		}
-		std::vector<handle_info> hs = ls.handles();
-		uint64_t live = 0;
-		for (const auto &h : hs)
-			live += h.live_pfns.size();
-		// Free more when memory gets tight, so that histories keep going.
-		const unsigned alloc_weight = live * 2 > nr_pfns ? 10 : live * 4 > nr_pfns ? 30 : 50;
-		op o;
-		const unsigned dice = unsigned(r.below(100));
-		if (dice < alloc_weight || hs.empty()) {
-			o.handle = "h" + std::to_string(next_handle++);
-			unsigned kind = unsigned(r.below(10));
-			if (kind < 6) {
-				o.kind = op_kind::alloc;
-				unsigned maxo = c.max_page_order;
-				o.order = r.chance(60) ? unsigned(r.below(std::min(3u, maxo + 1))) : unsigned(r.below(maxo + 1));
-				o.mt = unsigned(r.below(3));
-				o.compound = o.order > 0 && r.chance(10);
-				o.frozen = r.chance(10);
-			} else if (kind < 8) {
-				o.kind = op_kind::alloc_contig;
-				const zone_config &z = c.zones[r.below(c.zones.size())];
-				uint64_t span = z.end_pfn - z.start_pfn;
-				o.count = 1 + r.below(std::min<uint64_t>(span, c.max_order_nr_pages() * 3));
-				o.pfn = z.start_pfn + r.below(span - std::min(span, o.count) + 1);
-				if (r.chance(30)) // aligned starts reach the largest chunks
-					o.pfn &= ~((uint64_t(1) << r.below(c.max_page_order + 3)) - 1);
-				if (o.pfn < z.start_pfn)
-					continue;
-				o.frozen = r.chance(50);
-				bool ok = o.pfn + o.count <= z.end_pfn;
-				for (uint64_t p = o.pfn; ok && p < o.pfn + o.count; p++)
-					ok = m.pfn_valid(p);
-				if (!ok)
-					continue;
-			} else {
-				o.kind = op_kind::vmalloc;
-				o.count = 1 + r.below(c.max_order_nr_pages() * 2);
-				o.huge = r.chance(10);
-			}
+			o.text = "check";
+			ops.push_back(o);
 		} else {
-			const handle_info &h = hs[r.below(hs.size())];
-			const bool refcounted_granular = granular(h) && !h.frozen;
-			const unsigned what = unsigned(r.below(100));
-			o.handle = h.name;
-			o.by_handle = true;
-			if (h.kind == handle_info::vmalloc) {
-				if (what < 8) {
-					o.kind = op_kind::poison;
-					o.by_handle = false;
-					o.pfn = h.live_pfns[r.below(h.live_pfns.size())];
-				} else {
-					o.kind = op_kind::vfree;
-					o.arr = r.chance(30) ? array_order::shuffled : r.chance(20) ? array_order::reversed : array_order::as_allocated;
-					o.seed = r.below(1000);
-				}
-			} else if (h.kind == handle_info::pages && !granular(h)) {
-				if (!h.split && !h.compound && !h.frozen && what < 40) {
-					o.kind = op_kind::split;
-				} else if (h.compound && h.frozen && what < 50) {
-					o.kind = op_kind::free_contig_frozen_range;
-				} else if (what < 56) {
-					o.kind = op_kind::make_bad;
-					o.by_handle = false;
-					o.pfn = h.live_pfns[r.below(h.live_pfns.size())];
-					o.kind_arg = Model::bad_kinds()[r.below(Model::bad_kinds().size())];
-				} else {
-					o.kind = h.frozen ? op_kind::free_frozen : op_kind::free_pages;
-				}
-			} else if (h.kind == handle_info::pages && h.order == 0) {
-				o.kind = h.frozen ? op_kind::free_frozen : op_kind::free_pages;
-				if (what < 8) {
-					o.kind = op_kind::poison;
-					o.by_handle = false;
-					o.pfn = h.live_pfns[0];
-				}
-			} else if (refcounted_granular) {
-				const uint64_t pfn = h.live_pfns[r.below(h.live_pfns.size())];
-				o.by_handle = false;
-				if (what < 6) {
-					o.kind = op_kind::poison;
-					o.pfn = pfn;
-				} else if (what < 10) {
-					o.kind = op_kind::make_bad;
-					o.pfn = pfn;
-					o.kind_arg = Model::bad_kinds()[r.below(Model::bad_kinds().size())];
-				} else if (what < 14) {
-					o.kind = op_kind::get;
-					o.pfn = pfn;
-				} else if (what < 24) {
-					o.kind = op_kind::free_page;
-					o.pfn = pfn;
-				} else if (what < 40) {
-					o.kind = op_kind::free_pages_bulk;
-					std::vector<uint64_t> pfns = h.live_pfns;
-					for (size_t i = pfns.size(); i > 1; i--)
-						std::swap(pfns[i - 1], pfns[r.below(i)]);
-					pfns.resize(std::min<size_t>(pfns.size(), 1 + r.below(24)));
-					if (r.chance(50))
-						std::sort(pfns.begin(), pfns.end());
-					o.pfns = pfns;
-				} else {
-					auto run = contiguous_run(h.live_pfns, r);
-					o.pfn = run.first;
-					o.count = run.second;
-					o.kind = r.chance(50) ? op_kind::free_contig_range : op_kind::free_contig_range_inner;
-				}
-			} else { // frozen granular: contig frozen
-				if (what < 6) {
-					o.kind = op_kind::poison;
-					o.by_handle = false;
-					o.pfn = h.live_pfns[r.below(h.live_pfns.size())];
-				} else if (h.whole && what < 40) {
-					o.kind = op_kind::cma_release;
-				} else {
-					auto run = contiguous_run(h.live_pfns, r);
-					o.by_handle = false;
-					o.pfn = run.first;
-					o.count = run.second;
-					o.kind = r.chance(50) ? op_kind::free_contig_frozen_inner : op_kind::free_contig_frozen_range;
-				}
-			}
+			choose_ops(ls, c, ch, next_handle, ops);
 		}
-		if (r.chance(3)) {
-			op d;
-			d.kind = r.chance(50) ? op_kind::drain : op_kind::cpu;
-			d.all = r.chance(50);
-			d.count = r.below(c.nr_cpus);
-			if (!emit(d))
+		for (op &o : ops) {
+			o.line = int(written + 1);
+			if (!ls.step(o))
 				break;
+			out << o.text << "\n";
+			written++;
 		}
-		if (!emit(o))
-			break;
 	}
 	if (ls.ended()) {
 		const replay_result &res = ls.result();

@@ -91,8 +91,26 @@ void set_current(Model *m) { current_model = m; }
 
 // ---------------------------------------------------------------- setup
 
-Model::Model(const config &c) : cfg_(c)
+Model::Model(const config &c) : cfg_(c) { setup(false); }
+
+static bool same_memmap_shape(const config &a, const config &b)
 {
+	return a.memmap == b.memmap && a.nr_sections == b.nr_sections && a.pfn_section_shift() == b.pfn_section_shift() &&
+	       a.holes == b.holes;
+}
+
+void Model::reset(const config &c)
+{
+	const bool reuse = same_memmap_shape(cfg_, c);
+	if (!reuse)
+		release_memmap();
+	cfg_ = c;
+	setup(reuse);
+}
+
+void Model::setup(bool reuse_memmap)
+{
+	const config &c = cfg_;
 	nr_pfns_ = c.nr_pfns();
 	sec_shift_ = c.pfn_section_shift();
 	present_.assign(c.nr_sections, 1);
@@ -114,10 +132,15 @@ Model::Model(const config &c) : cfg_(c)
 		z.idx = unsigned(i);
 		z.zone_start_pfn = c.zones[i].start_pfn;
 		z.zone_end_pfn = c.zones[i].end_pfn;
-		for (auto &fa : z.area)
+		z.nr_free_pages = 0;
+		for (auto &fa : z.area) {
 			for (auto &l : fa.free_list)
 				list_init(&l);
-		z.pcp.resize(c.nr_cpus);
+			fa.nr_free = 0;
+			for (auto &n : fa.nr_free_mt)
+				n = 0;
+		}
+		z.pcp.assign(c.nr_cpus, per_cpu_pages{});
 		for (auto &pcp : z.pcp) {
 			pcp.high = c.pcp_high;
 			pcp.batch = c.pcp_batch;
@@ -125,23 +148,34 @@ Model::Model(const config &c) : cfg_(c)
 				list_init(&l);
 		}
 	}
-	init_memmap();
+	init_memmap(reuse_memmap);
+	nr_vmalloc = 0;
+	current_cpu = 0;
+	findings.clear();
+	warnings.clear();
+	scope.ranges.clear();
+	free_log.clear();
 	init_free_memory();
 	cost = cost_counters{};
 	dirty.clear();
 }
 
-Model::~Model()
+void Model::release_memmap()
 {
 	if (flat_map_) {
 		BC_UNPOISON(flat_map_, flat_bytes_);
 		delete[] flat_map_;
+		flat_map_ = nullptr;
 	}
 	for (page *m : section_map_)
 		delete[] m;
+	section_map_.clear();
+	section_by_addr_.clear();
 }
 
-void Model::init_memmap()
+Model::~Model() { release_memmap(); }
+
+void Model::init_memmap(bool reuse)
 {
 	const uint64_t pps = cfg_.pages_per_section();
 	auto init_page = [&](page *p, uint64_t pfn) {
@@ -154,20 +188,28 @@ void Model::init_memmap()
 	if (cfg_.memmap == memmap_model::sparse) {
 		// Classic SPARSEMEM: every present section's memmap is its own
 		// heap object, so a page++ walk off its end is a heap overflow.
-		section_map_.assign(cfg_.nr_sections, nullptr);
-		for (uint64_t s = 0; s < cfg_.nr_sections; s++) {
-			if (!present_[s])
-				continue;
-			section_map_[s] = new page[pps];
-			for (uint64_t i = 0; i < pps; i++)
-				init_page(&section_map_[s][i], s * pps + i);
-			section_by_addr_.emplace_back(reinterpret_cast<uintptr_t>(section_map_[s]), s);
+		if (!reuse) {
+			section_map_.assign(cfg_.nr_sections, nullptr);
+			for (uint64_t s = 0; s < cfg_.nr_sections; s++) {
+				if (!present_[s])
+					continue;
+				section_map_[s] = new page[pps];
+				section_by_addr_.emplace_back(reinterpret_cast<uintptr_t>(section_map_[s]), s);
+			}
+			std::sort(section_by_addr_.begin(), section_by_addr_.end());
 		}
-		std::sort(section_by_addr_.begin(), section_by_addr_.end());
+		for (uint64_t s = 0; s < cfg_.nr_sections; s++)
+			if (section_map_[s])
+				for (uint64_t i = 0; i < pps; i++)
+					init_page(&section_map_[s][i], s * pps + i);
 		return;
 	}
-	flat_map_ = new page[nr_pfns_];
-	flat_bytes_ = nr_pfns_ * sizeof(page);
+	if (!reuse) {
+		flat_map_ = new page[nr_pfns_];
+		flat_bytes_ = nr_pfns_ * sizeof(page);
+	} else {
+		BC_UNPOISON(flat_map_, flat_bytes_);
+	}
 	for (uint64_t pfn = 0; pfn < nr_pfns_; pfn++) {
 		init_page(&flat_map_[pfn], pfn);
 		if (!present_[pfn >> sec_shift_])

@@ -53,6 +53,7 @@ struct engine {
 	std::vector<handle> handles;
 	std::unordered_map<std::string, size_t> by_name;
 	std::vector<int32_t> owner; // pfn -> handle index, -1
+	std::vector<size_t> live;    // indices of handles with pages left, in creation order
 	std::unordered_map<std::string, int> failed_at; // handle -> line of its failed allocation
 	long vmalloc_pages = 0;
 	// results of the last operation, compared across engines
@@ -65,6 +66,22 @@ struct engine {
 	engine(std::string r, const free_family *f, const config &c) : role(std::move(r)), fam(f), m(std::make_unique<Model>(c))
 	{
 		owner.assign(m->nr_pfns(), -1);
+	}
+
+	void reset(const config &c)
+	{
+		m->reset(c);
+		handles.clear();
+		by_name.clear();
+		live.clear();
+		failed_at.clear();
+		owner.assign(m->nr_pfns(), -1);
+		vmalloc_pages = 0;
+		alloc_failed = false;
+		alloc_pfns.clear();
+		free_log.clear();
+		warnings_before = 0;
+		op_ranges.clear();
 	}
 
 	void activate()
@@ -97,6 +114,7 @@ struct engine {
 		h.live = pfns.size();
 		handles.push_back(h);
 		by_name[name] = handles.size() - 1;
+		live.push_back(handles.size() - 1);
 		for (uint64_t p : pfns)
 			owner[p] = int32_t(handles.size() - 1);
 		alloc_pfns = pfns;
@@ -111,8 +129,10 @@ struct engine {
 		owner[pfn] = -1;
 		if (hi >= 0) {
 			handle &h = handles[size_t(hi)];
-			if (--h.live == 0)
+			if (--h.live == 0) {
 				by_name.erase(h.name);
+				live.erase(std::find(live.begin(), live.end(), size_t(hi)));
+			}
 		}
 	}
 
@@ -673,6 +693,39 @@ lockstep::lockstep(const config &c, const replay_options &opt, const std::string
 {
 }
 lockstep::~lockstep() = default;
+
+void lockstep::reset(const config &c)
+{
+	p->oracle.reset(c);
+	p->batched.reset(c);
+	p->full = p->opt.full_checks || c.nr_pfns() <= p->opt.full_check_max_pfns;
+	p->ended = false;
+	p->res = replay_result{};
+	p->cur = nullptr;
+}
+
+size_t lockstep::handle_count() const { return p->oracle.live.size(); }
+
+handle_view lockstep::handle_at(size_t i) const
+{
+	const engine &e = p->oracle;
+	const size_t idx = e.live[i];
+	const handle &h = e.handles[idx];
+	handle_view v;
+	v.index = int32_t(idx);
+	v.name = &h.name;
+	v.pfns = &h.pfns;
+	v.kind = h.kind == handle_kind::pages ? handle_info::pages : h.kind == handle_kind::contig ? handle_info::contig : handle_info::vmalloc;
+	v.live = h.live;
+	v.whole = h.live == h.pfns.size();
+	v.order = h.order;
+	v.compound = h.compound;
+	v.frozen = h.frozen;
+	v.split = h.split;
+	return v;
+}
+
+int32_t lockstep::owner(uint64_t pfn) const { return p->oracle.owner[pfn]; }
 bool lockstep::step(const op &o) { return p->step(o); }
 const replay_result &lockstep::finish()
 {

@@ -2,6 +2,7 @@
 //   buddycheck replay TRACE...   replay traces on the oracle and a batched engine
 //   buddycheck check             replay the golden traces, expecting their documented verdicts
 //   buddycheck presets           list the configuration presets
+#include "buddycheck/decode.hpp"
 #include "buddycheck/generate.hpp"
 #include "candidate.hpp"
 #include "buddycheck/replay.hpp"
@@ -33,6 +34,7 @@ static const char *usage_text =
 	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
+	"       buddycheck decode [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
@@ -441,6 +443,51 @@ static int cmd_generate(const std::vector<std::string> &args)
 	return 0;
 }
 
+// A fuzzer input as the text trace it stands for.
+static int cmd_decode(const std::vector<std::string> &args)
+{
+	decode_options opt;
+	std::string file;
+	for (size_t i = 0; i < args.size(); i++) {
+		uint64_t n;
+		if (args[i] == "--max-ops" && i + 1 < args.size() && parse_u64(args[i + 1], n) && n > 0)
+			opt.max_ops = n, i++;
+		else if (args[i] == "--preset" && i + 1 < args.size() && preset(args[i + 1]))
+			opt.preset = args[++i];
+		else if (args[i].rfind("--", 0) == 0)
+			return usage_error("bad option '" + args[i] + "'");
+		else
+			file = args[i];
+	}
+	if (file.empty())
+		return usage_error("decode needs a fuzzer input file");
+	std::ifstream in(file, std::ios::binary);
+	if (!in) {
+		std::fprintf(stderr, "%s:0: cannot open: %s\n", file.c_str(), std::strerror(errno));
+		return 2;
+	}
+	std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::fputs(decode_trace(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), opt).c_str(), stdout);
+	return 0;
+}
+
+// The generated wrapper of a candidate (what the fuzz build compiles).
+static int cmd_wrapper(const std::vector<std::string> &args)
+{
+	if (args.size() != 3 || args[1] != "-o")
+		return usage_error("usage: buddycheck wrapper FILE.c -o WRAPPER.c");
+	std::ifstream in(args[0], std::ios::binary);
+	if (!in) {
+		std::fprintf(stderr, "%s:0: cannot open: %s\n", args[0].c_str(), std::strerror(errno));
+		return 2;
+	}
+	std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::string text = cli::make_wrapper(fs::absolute(args[0]), source);
+	std::ofstream out(args[2]);
+	out << text;
+	return out ? 0 : 2;
+}
+
 static int cmd_presets()
 {
 	std::printf("%-10s %10s %14s %15s %17s %17s %8s\n", "preset", "PAGE_SHIFT", "MAX_PAGE_ORDER", "pageblock_order",
@@ -479,6 +526,10 @@ int main(int argc, char **argv)
 			return cmd_corpus(args);
 		if (cmd == "generate")
 			return cmd_generate(args);
+		if (cmd == "wrapper")
+			return cmd_wrapper(args);
+		if (cmd == "decode")
+			return cmd_decode(args);
 		if (cmd == "presets")
 			return cmd_presets();
 		if (cmd == "engines")

@@ -15,6 +15,10 @@ const std::vector<std::string> &entry_point_names();
 // Names of the entry points `source` defines (not just declares or calls).
 std::vector<std::string> defined_entry_points(const std::string &source);
 
+// The generated C file that includes the candidate unmodified and fills
+// the entry-point table with what it defines.
+std::string make_wrapper(const std::filesystem::path &candidate, const std::string &source);
+
 struct build_result {
 	bool ok = false;
 	std::filesystem::path runner;  // the candidate's binary

@@ -1,16 +1,56 @@
-// Random valid histories: a deterministic generator of traces, driven by the
-// replay engine itself so that every operation it writes is valid.
+// Histories that are valid by construction: the operation chooser shared by
+// the random trace generator (`buddycheck generate`), the byte decoder of
+// the fuzz targets (`buddycheck decode`) and the property tests.  Every
+// choice comes from a `chooser`: a seeded generator or the fuzzer's bytes.
 #pragma once
 
 #include "buddycheck/config.hpp"
+#include "buddycheck/trace.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace bc {
 
+class lockstep;
+
+struct chooser {
+	virtual ~chooser() = default;
+	// A value in [0, n); 0 when n <= 1.
+	virtual uint64_t below(uint64_t n) = 0;
+	// The source has run dry (a byte chooser at the end of its input).
+	virtual bool exhausted() const { return false; }
+	bool chance(unsigned percent) { return below(100) < percent; }
+};
+
+// splitmix64: fixed and portable, so a seed means the same history everywhere.
+struct rng_chooser final : chooser {
+	uint64_t state;
+	explicit rng_chooser(uint64_t seed) : state(seed) {}
+	uint64_t next();
+	uint64_t below(uint64_t n) override { return n > 1 ? next() % n : 0; }
+};
+
+// The fuzzer's input, read front to back: 1 byte for a choice among at most
+// 256, 2 bytes for 65536, else 4 (little-endian), taken modulo n.
+struct byte_chooser final : chooser {
+	const uint8_t *data;
+	size_t size, pos = 0;
+	bool dry = false;
+	byte_chooser(const uint8_t *d, size_t n) : data(d), size(n) {}
+	uint64_t below(uint64_t n) override;
+	bool exhausted() const override { return dry; }
+};
+
+// Appends the next operation(s) valid in the lockstep's current state (the
+// oracle's view): sometimes a drain or cpu switch, then one allocator
+// operation.  Handle names are h<next_handle>.
+void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out);
+
 struct generate_options {
-	size_t ops = 1000;       // operations to write (expectations excluded)
+	size_t ops = 1000;        // operations to write
 	uint64_t seed = 1;
 	size_t check_every = 500; // a `check` line every N operations (0: none)
 };

@@ -108,6 +108,10 @@ class Model {
   public:
 	explicit Model(const config &c); // c must pass validate()
 	~Model();
+	// Back to the boot state of configuration c, reusing the memmap when
+	// its shape (memory model, sections, holes) is unchanged: what a fuzzer
+	// does between inputs.
+	void reset(const config &c);
 	Model(const Model &) = delete;
 	Model &operator=(const Model &) = delete;
 
@@ -213,7 +217,9 @@ class Model {
 	void prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen);
 
   private:
-	void init_memmap();
+	void setup(bool reuse_memmap);
+	void release_memmap();
+	void init_memmap(bool reuse);
 	void init_free_memory();
 	page *pick_block(zone &z, unsigned order, unsigned mt);
 	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out);

@@ -53,6 +53,18 @@ struct handle_info {
 	bool compound = false, frozen = false, split = false;
 };
 
+// A live allocation without copies (what a generator reads on every step).
+struct handle_view {
+	int32_t index = -1; // compare with lockstep::owner(pfn) to see whether a pfn is still held
+	const std::string *name = nullptr;
+	const std::vector<uint64_t> *pfns = nullptr; // every pfn it got, in allocation order
+	handle_info::kind_t kind = handle_info::pages;
+	uint64_t live = 0;
+	bool whole = true;
+	unsigned order = 0;
+	bool compound = false, frozen = false, split = false;
+};
+
 // The replay engine one operation at a time: what replay() runs, and what
 // generators, property tests and fuzzers drive directly.
 class lockstep {
@@ -70,6 +82,11 @@ class lockstep {
 	const Model &batched_model() const;
 	bool last_alloc_failed() const;
 	std::vector<handle_info> handles() const;
+	// Back to the boot state of c, reusing the models' memory where it can.
+	void reset(const config &c);
+	size_t handle_count() const;
+	handle_view handle_at(size_t i) const; // i < handle_count(), in creation order
+	int32_t owner(uint64_t pfn) const;      // handle index holding pfn, or -1
 
   private:
 	struct impl;

@@ -32,6 +32,11 @@ extern const struct bc_candidate_entry_points bc_candidate;
 
 #ifdef __cplusplus
 }
+#include "buddycheck/free_family.hpp"
+namespace bc {
+// The candidate's family: its entry points, the reference's for the rest.
+free_family candidate_family();
+} // namespace bc
 #endif
 
 #endif

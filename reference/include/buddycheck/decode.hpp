@@ -1,0 +1,34 @@
+// The byte decoding of the fuzz targets: an input is a configuration
+// followed by a history of operations, every choice read from the bytes
+// (fuzz/README.md documents the layout).  The decoding leans on the model:
+// each operation is chosen among those valid in the current state, so
+// nearly every input is a valid history, and the configurations are small
+// scaled-down presets so that section ends, zone ends, pfn 0 and
+// MAX_PAGE_ORDER are always near.
+#pragma once
+
+#include "buddycheck/generate.hpp"
+#include "buddycheck/replay.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bc {
+
+struct decode_options {
+	size_t max_ops = 64;      // operations per input
+	std::string preset;       // force a preset (e.g. "x86_64"); empty: decoded
+};
+
+// The configuration the first bytes of an input describe.
+config decode_config(chooser &ch, const decode_options &opt = {});
+
+// Runs an input on a lockstep (reset to the decoded configuration): the
+// decoded operations, then the final check.  The verdict is in the result.
+const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt = {});
+
+// The trace an input stands for, as `buddycheck replay` reads it.
+std::string decode_trace(const uint8_t *data, size_t size, const decode_options &opt = {});
+
+} // namespace bc
