@@ -1,5 +1,6 @@
 #include "buddycheck/decode.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace bc {
@@ -13,7 +14,7 @@ config decode_config(chooser &ch, const decode_options &opt)
 	if (opt.preset.empty()) {
 		// byte 2: a few sections, so that states stay small
 		const uint64_t base = c.preset == "small" ? 2 : 4;
-		c.nr_sections = base + ch.below(c.preset == "small" ? 3 : 5);
+		c.nr_sections = base + ch.below(c.preset == "small" ? 2 : 5);
 	} else {
 		ch.below(256);
 	}
@@ -51,8 +52,113 @@ config decode_config(chooser &ch, const decode_options &opt)
 	return c;
 }
 
+void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out)
+{
+	// Live, refcounted, order-0 granular pages: what free_pages_bulk() takes.
+	std::vector<uint64_t> pages;
+	for (size_t i = 0; i < ls.handle_count(); i++) {
+		const handle_view h = ls.handle_at(i);
+		if (h.frozen || (h.kind == handle_info::pages && !h.split && h.order > 0))
+			continue;
+		for (uint64_t p : *h.pfns)
+			if (ls.owner(p) == h.index && ls.oracle_model().pfn_to_page(p)->_refcount >= 1)
+				pages.push_back(p);
+	}
+	op o;
+	const unsigned what = unsigned(ch.below(100));
+	if (pages.size() < 4 || what < 20) {
+		o.handle = "h" + std::to_string(next_handle++);
+		if (ch.chance(50)) {
+			o.kind = op_kind::vmalloc;
+			o.count = 1 + ch.below(c.max_order_nr_pages() * 2);
+		} else {
+			o.kind = op_kind::alloc;
+			o.order = unsigned(ch.below(c.max_page_order + 1));
+			o.text = op_to_line(o);
+			out.push_back(o);
+			if (o.order == 0)
+				return;
+			o.kind = op_kind::split; // split fails validation if the alloc failed: checked by the caller
+		}
+	} else if (what < 26) {
+		o.kind = ch.chance(50) ? op_kind::get : op_kind::poison;
+		o.pfn = pages[ch.below(pages.size())];
+	} else if (what < 32 && ls.handle_count()) {
+		const handle_view h = ls.handle_at(ch.below(ls.handle_count()));
+		if (h.kind != handle_info::vmalloc || !h.whole)
+			return;
+		o.kind = op_kind::vfree;
+		o.handle = *h.name;
+		o.by_handle = true;
+		o.arr = array_order(ch.below(4));
+		o.seed = ch.below(1000);
+	} else {
+		o.kind = op_kind::free_pages_bulk;
+		std::sort(pages.begin(), pages.end());
+		const size_t len = 1 + ch.below(std::min<size_t>(pages.size(), 48));
+		const unsigned style = unsigned(ch.below(4));
+		if (style == 0) { // a sorted stretch: contiguous runs, section and hole edges
+			const size_t at = ch.below(pages.size() - len + 1);
+			o.pfns.assign(pages.begin() + long(at), pages.begin() + long(at + len));
+		} else { // a random subset, shuffled, reversed or interleaved
+			std::vector<uint64_t> pool = pages;
+			for (size_t i = pool.size(); i > 1; i--)
+				std::swap(pool[i - 1], pool[ch.below(i)]);
+			pool.resize(len);
+			if (style == 2)
+				std::sort(pool.rbegin(), pool.rend());
+			else if (style == 3)
+				std::sort(pool.begin(), pool.end(), [](uint64_t a, uint64_t b) { return (a & 1) != (b & 1) ? (a & 1) < (b & 1) : a < b; });
+			o.pfns = pool;
+		}
+	}
+	o.text = op_to_line(o);
+	out.push_back(std::move(o));
+}
+
+static void choose(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
+		   const decode_options &opt)
+{
+	if (opt.target == decode_target::bulk)
+		choose_bulk_ops(ls, c, ch, next_handle, out);
+	else
+		choose_ops(ls, c, ch, next_handle, out);
+}
+
+static const char trace_magic[] = "buddycheck-trace 1\n";
+
+static bool is_text_trace(const uint8_t *data, size_t size)
+{
+	const size_t n = sizeof trace_magic - 1;
+	return size >= n && std::equal(data, data + n, reinterpret_cast<const uint8_t *>(trace_magic));
+}
+
 const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt)
 {
+	if (is_text_trace(data, size)) {
+		// A text trace (the seed corpora hold the golden traces this way):
+		// replayed as written; one that does not parse, or that is not a
+		// valid history, is not a finding.
+		static thread_local trace t;
+		static thread_local replay_result invalid;
+		if (parse_trace(std::string(reinterpret_cast<const char *>(data), size), "<fuzz input>", t) ||
+		    t.cfg.nr_pfns() > (uint64_t(1) << 18)) {
+			invalid = replay_result{};
+			return invalid;
+		}
+		ls.reset(t.cfg);
+		for (const op &o : t.ops)
+			if (!ls.step(o))
+				break;
+		if (!ls.ended())
+			ls.finish();
+		const replay_result &r = ls.result();
+		if (r.v == verdict::bad_input) {
+			invalid = replay_result{};
+			return invalid;
+		}
+		return r;
+	}
 	byte_chooser ch(data, size);
 	const config c = decode_config(ch, opt);
 	ls.reset(c);
@@ -61,10 +167,12 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 	int line = 0;
 	for (size_t n = 0; n < opt.max_ops && !ch.exhausted();) {
 		ops.clear();
-		choose_ops(ls, c, ch, next_handle, ops);
+		choose(ls, c, ch, next_handle, ops, opt);
 		if (ch.exhausted())
 			break; // an operation decoded from missing bytes is not in the input
 		for (op &o : ops) {
+			if (o.kind == op_kind::split && ls.last_alloc_failed())
+				break; // its allocation failed: nothing to split
 			o.line = ++line;
 			n++;
 			if (!ls.step(o))
@@ -76,6 +184,8 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 
 std::string decode_trace(const uint8_t *data, size_t size, const decode_options &opt)
 {
+	if (is_text_trace(data, size))
+		return std::string(reinterpret_cast<const char *>(data), size);
 	byte_chooser ch(data, size);
 	const config c = decode_config(ch, opt);
 	std::ostringstream out;
@@ -88,10 +198,12 @@ std::string decode_trace(const uint8_t *data, size_t size, const decode_options 
 	std::vector<op> ops;
 	for (size_t n = 0; n < opt.max_ops && !ch.exhausted();) {
 		ops.clear();
-		choose_ops(ls, c, ch, next_handle, ops);
+		choose(ls, c, ch, next_handle, ops, opt);
 		if (ch.exhausted())
 			break;
 		for (op &o : ops) {
+			if (o.kind == op_kind::split && ls.last_alloc_failed())
+				break;
 			n++;
 			out << o.text << "\n";
 			ls.step(o); // the oracle's state drives the next choices

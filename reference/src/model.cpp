@@ -113,6 +113,7 @@ void Model::setup(bool reuse_memmap)
 	const config &c = cfg_;
 	nr_pfns_ = c.nr_pfns();
 	sec_shift_ = c.pfn_section_shift();
+	pfn_in_section_mask_ = c.pages_per_section() - 1;
 	present_.assign(c.nr_sections, 1);
 	for (auto h : c.holes)
 		present_[h] = 0;
@@ -256,14 +257,7 @@ void Model::init_free_memory()
 
 // ---------------------------------------------------------------- memmap
 
-page *Model::pfn_to_page(uint64_t pfn) const
-{
-	if (flat_map_)
-		return &flat_map_[pfn];
-	return &section_map_[pfn >> sec_shift_][pfn & (cfg_.pages_per_section() - 1)];
-}
-
-uint64_t Model::page_to_pfn(const page *p) const
+BC_NO_COVERAGE uint64_t Model::page_to_pfn(const page *p) const
 {
 	const uintptr_t a = reinterpret_cast<uintptr_t>(p);
 	if (flat_map_) {
@@ -377,7 +371,7 @@ int Model::buddy_order_at(uint64_t pfn) const
 	return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
 }
 
-bool Model::free_block_of(uint64_t pfn, uint64_t *head, unsigned *order, unsigned *covers) const
+BC_NO_COVERAGE bool Model::free_block_of(uint64_t pfn, uint64_t *head, unsigned *order, unsigned *covers) const
 {
 	unsigned n = 0;
 	bool found = false;

@@ -34,7 +34,7 @@ static const char *usage_text =
 	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
-	"       buddycheck decode [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
+	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
@@ -454,6 +454,8 @@ static int cmd_decode(const std::vector<std::string> &args)
 			opt.max_ops = n, i++;
 		else if (args[i] == "--preset" && i + 1 < args.size() && preset(args[i + 1]))
 			opt.preset = args[++i];
+		else if (args[i] == "--target" && i + 1 < args.size() && (args[i + 1] == "differential" || args[i + 1] == "bulk"))
+			opt.target = args[++i] == "bulk" ? decode_target::bulk : decode_target::differential;
 		else if (args[i].rfind("--", 0) == 0)
 			return usage_error("bad option '" + args[i] + "'");
 		else

@@ -16,14 +16,29 @@
 
 namespace bc {
 
+// What the operations of an input exercise: the whole allocator history
+// (differential_fuzzer) or free_pages_bulk() on page arrays (bulk_fuzzer).
+enum class decode_target { differential, bulk };
+
 struct decode_options {
+	decode_target target = decode_target::differential;
 	size_t max_ops = 64;      // operations per input
 	std::string preset;       // force a preset (e.g. "x86_64"); empty: decoded
 };
 
+// bulk_fuzzer's chooser: allocations of order-0 granular pages (vmalloc,
+// split high-order pages) and free_pages_bulk() of arrays drawn from them:
+// sorted runs, shuffled or reversed subsets, pages of several areas, across
+// sections and holes; now and then an extra reference, poison or a vfree.
+void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out);
+
 // The configuration the first bytes of an input describe.
 config decode_config(chooser &ch, const decode_options &opt = {});
 
+// An input that begins with "buddycheck-trace 1\n" is a text trace, replayed
+// as written (how the seed corpora carry the golden traces); an invalid one
+// passes.  Any other input is decoded as above.
+//
 // Runs an input on a lockstep (reset to the decoded configuration): the
 // decoded operations, then the final check.  The verdict is in the result.
 const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt = {});

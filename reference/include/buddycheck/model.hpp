@@ -13,6 +13,15 @@
 #include <string>
 #include <vector>
 
+// Checkers and lookups are built without coverage instrumentation in the
+// fuzz build: their comparisons would dominate the fuzzer's time and guide
+// nothing.  (clang's attribute; no effect elsewhere.)
+#if defined(__clang__)
+#define BC_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define BC_NO_COVERAGE
+#endif
+
 namespace bc {
 
 enum migratetype : uint8_t {
@@ -120,8 +129,13 @@ class Model {
 	uint64_t nr_pfns() const { return nr_pfns_; }
 
 	// ---- memmap ----
-	bool pfn_valid(uint64_t pfn) const { return pfn < nr_pfns_ && present_[pfn >> sec_shift_]; }
-	page *pfn_to_page(uint64_t pfn) const;                // pfn must be valid
+	BC_NO_COVERAGE bool pfn_valid(uint64_t pfn) const { return pfn < nr_pfns_ && present_[pfn >> sec_shift_]; }
+	BC_NO_COVERAGE page *pfn_to_page(uint64_t pfn) const // pfn must be valid
+	{
+		if (flat_map_)
+			return &flat_map_[pfn];
+		return &section_map_[pfn >> sec_shift_][pfn & pfn_in_section_mask_];
+	}
 	uint64_t page_to_pfn(const page *p) const;            // no_pfn when p is not a struct page of the memmap
 	uint64_t section_of(uint64_t pfn) const { return pfn >> sec_shift_; }
 	uint64_t memdesc_section(const page *p) const;        // section number kept in flags (0 unless classic sparse)
@@ -176,6 +190,11 @@ class Model {
 	static const std::vector<std::string> &bad_kinds();
 	// Why free_pages_prepare() would refuse this page; empty when it would not.
 	std::string bad_reason(const page *p) const;
+	bool is_bad(const page *p) const
+	{
+		return p->_mapcount != -1 || p->mapping || p->_refcount != 0 || p->memcg_data ||
+		       (p->flags.f & BC_PAGE_FLAGS_CHECK_AT_FREE);
+	}
 
 	// ---- ledger and counters ----
 	uint8_t ledger(uint64_t pfn) const { return ledger_[pfn]; }
@@ -227,6 +246,7 @@ class Model {
 	config cfg_;
 	uint64_t nr_pfns_ = 0;
 	unsigned sec_shift_ = 0;
+	uint64_t pfn_in_section_mask_ = 0;
 	std::vector<uint8_t> present_;
 	std::vector<zone> zones_;
 	std::vector<int8_t> zone_idx_of_section_hint_;
