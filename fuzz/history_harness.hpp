@@ -60,8 +60,8 @@ inline int run(const char *target, decode_target which, const uint8_t *data, siz
 		o.full_check_max_pfns = 0;  // range checks per operation, the full check at the end
 		return o;
 	}();
-	static lockstep ls(*preset("tiny"), opt, "<fuzz input>");
-	const replay_result &r = run_input(ls, data, size, dopt);
+	static lockstep_pool pool(opt);
+	const replay_result &r = run_input(pool, data, size, dopt);
 	if (r.v != verdict::pass)
 		report(target, fam, dopt, data, size, r);
 	return 0;

@@ -52,7 +52,7 @@ config decode_config(chooser &ch, const decode_options &opt)
 	return c;
 }
 
-void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out)
+void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out, bool with_text)
 {
 	// Live, refcounted, order-0 granular pages: what free_pages_bulk() takes.
 	std::vector<uint64_t> pages;
@@ -74,7 +74,8 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 		} else {
 			o.kind = op_kind::alloc;
 			o.order = unsigned(ch.below(c.max_page_order + 1));
-			o.text = op_to_line(o);
+			if (with_text)
+				o.text = op_to_line(o);
 			out.push_back(o);
 			if (o.order == 0)
 				return;
@@ -112,18 +113,34 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 			o.pfns = pool;
 		}
 	}
-	o.text = op_to_line(o);
+	if (with_text)
+		o.text = op_to_line(o);
 	out.push_back(std::move(o));
 }
 
 static void choose(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
-		   const decode_options &opt)
+		   const decode_options &opt, bool with_text)
 {
 	if (opt.target == decode_target::bulk)
-		choose_bulk_ops(ls, c, ch, next_handle, out);
+		choose_bulk_ops(ls, c, ch, next_handle, out, with_text);
 	else
-		choose_ops(ls, c, ch, next_handle, out);
+		choose_ops(ls, c, ch, next_handle, out, with_text);
 }
+
+lockstep &lockstep_pool::get(const config &c)
+{
+	std::string key = std::to_string(int(c.memmap)) + "/" + std::to_string(c.nr_sections) + "/" +
+			  std::to_string(c.pfn_section_shift()) + "/";
+	for (uint64_t h : c.holes)
+		key += std::to_string(h) + ",";
+	for (auto &e : pool_)
+		if (e.first == key)
+			return *e.second;
+	pool_.emplace_back(key, std::make_unique<lockstep>(c, opt_, "<fuzz input>"));
+	return *pool_.back().second;
+}
+
+static const replay_result &run_decoded(lockstep &ls, const config &c, byte_chooser &ch, const decode_options &opt);
 
 static const char trace_magic[] = "buddycheck-trace 1\n";
 
@@ -161,13 +178,27 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 	}
 	byte_chooser ch(data, size);
 	const config c = decode_config(ch, opt);
+	return run_decoded(ls, c, ch, opt);
+}
+
+const replay_result &run_input(lockstep_pool &pool, const uint8_t *data, size_t size, const decode_options &opt)
+{
+	if (is_text_trace(data, size))
+		return run_input(pool.get(*preset("tiny")), data, size, opt);
+	byte_chooser ch(data, size);
+	const config c = decode_config(ch, opt);
+	return run_decoded(pool.get(c), c, ch, opt);
+}
+
+static const replay_result &run_decoded(lockstep &ls, const config &c, byte_chooser &ch, const decode_options &opt)
+{
 	ls.reset(c);
 	uint64_t next_handle = 0;
 	std::vector<op> ops;
 	int line = 0;
 	for (size_t n = 0; n < opt.max_ops && !ch.exhausted();) {
 		ops.clear();
-		choose(ls, c, ch, next_handle, ops, opt);
+		choose(ls, c, ch, next_handle, ops, opt, false);
 		if (ch.exhausted())
 			break; // an operation decoded from missing bytes is not in the input
 		for (op &o : ops) {
@@ -198,7 +229,7 @@ std::string decode_trace(const uint8_t *data, size_t size, const decode_options 
 	std::vector<op> ops;
 	for (size_t n = 0; n < opt.max_ops && !ch.exhausted();) {
 		ops.clear();
-		choose(ls, c, ch, next_handle, ops, opt);
+		choose(ls, c, ch, next_handle, ops, opt, true);
 		if (ch.exhausted())
 			break;
 		for (op &o : ops) {

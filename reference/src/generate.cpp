@@ -64,7 +64,7 @@ std::pair<uint64_t, uint64_t> live_run(const lockstep &ls, const handle_view &h,
 
 } // namespace
 
-void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out)
+void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out, bool with_text)
 {
 	const Model &m = ls.oracle_model();
 	const uint64_t nr_pfns = c.nr_pfns();
@@ -77,7 +77,8 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 		d.kind = ch.chance(50) ? op_kind::drain : op_kind::cpu;
 		d.all = ch.chance(50);
 		d.count = ch.below(c.nr_cpus);
-		d.text = op_to_line(d);
+		if (with_text)
+			d.text = op_to_line(d);
 		out.push_back(d);
 	}
 	// Free more when memory gets tight, so that histories keep going.
@@ -193,7 +194,8 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 			}
 		}
 	}
-	o.text = op_to_line(o);
+	if (with_text)
+		o.text = op_to_line(o);
 	out.push_back(std::move(o));
 }
 

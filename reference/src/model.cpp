@@ -99,7 +99,7 @@ static bool same_memmap_shape(const config &a, const config &b)
 	       a.holes == b.holes;
 }
 
-void Model::reset(const config &c)
+BC_NO_COVERAGE void Model::reset(const config &c)
 {
 	const bool reuse = same_memmap_shape(cfg_, c);
 	if (!reuse)
@@ -108,7 +108,7 @@ void Model::reset(const config &c)
 	setup(reuse);
 }
 
-void Model::setup(bool reuse_memmap)
+BC_NO_COVERAGE void Model::setup(bool reuse_memmap)
 {
 	const config &c = cfg_;
 	nr_pfns_ = c.nr_pfns();
@@ -176,7 +176,7 @@ void Model::release_memmap()
 
 Model::~Model() { release_memmap(); }
 
-void Model::init_memmap(bool reuse)
+BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 {
 	const uint64_t pps = cfg_.pages_per_section();
 	auto init_page = [&](page *p, uint64_t pfn) {
@@ -224,7 +224,7 @@ void Model::init_memmap(bool reuse)
 				BC_POISON(&flat_map_[s * pps], pps * sizeof(page));
 }
 
-void Model::init_free_memory()
+BC_NO_COVERAGE void Model::init_free_memory()
 {
 	// Boot: every present pfn of a zone is given to the buddy allocator in
 	// the largest aligned blocks (memblock_free_all()); present pfns in no

@@ -468,7 +468,7 @@ struct engine {
 			break;
 		}
 		mm.scope.ranges.clear();
-		free_log = mm.free_log;
+		free_log.swap(mm.free_log); // the model's log is cleared at the next operation
 	}
 };
 
@@ -486,7 +486,8 @@ std::optional<failure> check_after_op(engine &e, bool full)
 		const finding &f = m.findings.front();
 		return failure{e.role, f.invariant, f.message, f.pfn, &m};
 	}
-	std::vector<std::pair<uint64_t, uint64_t>> r = m.dirty;
+	static thread_local std::vector<std::pair<uint64_t, uint64_t>> r, merged;
+	r.assign(m.dirty.begin(), m.dirty.end());
 	r.insert(r.end(), e.op_ranges.begin(), e.op_ranges.end());
 	const uint64_t mask = m.cfg().max_order_nr_pages() - 1;
 	for (auto &x : r) {
@@ -494,7 +495,7 @@ std::optional<failure> check_after_op(engine &e, bool full)
 		x.second = std::min(m.nr_pfns(), (x.second + mask) & ~mask);
 	}
 	std::sort(r.begin(), r.end());
-	std::vector<std::pair<uint64_t, uint64_t>> merged;
+	merged.clear();
 	for (auto &x : r) {
 		if (!merged.empty() && x.first <= merged.back().second)
 			merged.back().second = std::max(merged.back().second, x.second);

@@ -12,6 +12,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
 #include <string>
 
 namespace bc {
@@ -30,7 +33,20 @@ struct decode_options {
 // split high-order pages) and free_pages_bulk() of arrays drawn from them:
 // sorted runs, shuffled or reversed subsets, pages of several areas, across
 // sections and holes; now and then an extra reference, poison or a vfree.
-void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out);
+void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
+		     bool with_text = true);
+
+// One lockstep per memory shape (memory model, sections, holes): a fuzzer
+// moves between configurations without reallocating memmaps.
+class lockstep_pool {
+  public:
+	explicit lockstep_pool(const replay_options &opt) : opt_(opt) {}
+	lockstep &get(const config &c);
+
+  private:
+	replay_options opt_;
+	std::vector<std::pair<std::string, std::unique_ptr<lockstep>>> pool_;
+};
 
 // The configuration the first bytes of an input describe.
 config decode_config(chooser &ch, const decode_options &opt = {});
@@ -42,6 +58,7 @@ config decode_config(chooser &ch, const decode_options &opt = {});
 // Runs an input on a lockstep (reset to the decoded configuration): the
 // decoded operations, then the final check.  The verdict is in the result.
 const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt = {});
+const replay_result &run_input(lockstep_pool &pool, const uint8_t *data, size_t size, const decode_options &opt = {});
 
 // The trace an input stands for, as `buddycheck replay` reads it.
 std::string decode_trace(const uint8_t *data, size_t size, const decode_options &opt = {});

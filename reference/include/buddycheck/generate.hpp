@@ -47,7 +47,9 @@ struct byte_chooser final : chooser {
 // Appends the next operation(s) valid in the lockstep's current state (the
 // oracle's view): sometimes a drain or cpu switch, then one allocator
 // operation.  Handle names are h<next_handle>.
-void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out);
+// with_text: fill op::text (for traces and reports; fuzzers skip it).
+void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
+		bool with_text = true);
 
 struct generate_options {
 	size_t ops = 1000;        // operations to write
