@@ -51,7 +51,6 @@ struct engine {
 	const free_family *fam;
 	std::unique_ptr<Model> m;
 	std::vector<handle> handles;
-	std::unordered_map<std::string, size_t> by_name;
 	std::vector<int32_t> owner; // pfn -> handle index, -1
 	std::vector<size_t> live;    // indices of handles with pages left, in creation order
 	std::unordered_map<std::string, int> failed_at; // handle -> line of its failed allocation
@@ -72,7 +71,6 @@ struct engine {
 	{
 		m->reset(c);
 		handles.clear();
-		by_name.clear();
 		live.clear();
 		failed_at.clear();
 		owner.assign(m->nr_pfns(), -1);
@@ -90,30 +88,38 @@ struct engine {
 		set_active_family(fam);
 	}
 
+	// Live handles are few: a scan beats a map (no allocation per handle).
+	handle *find_live(const std::string &name)
+	{
+		for (size_t idx : live)
+			if (handles[idx].name == name)
+				return &handles[idx];
+		return nullptr;
+	}
+
 	handle &get(const std::string &name)
 	{
-		auto it = by_name.find(name);
-		if (it == by_name.end()) {
+		handle *found = find_live(name);
+		if (!found) {
 			auto f = failed_at.find(name);
 			if (f != failed_at.end())
 				throw bad_input{"handle '" + name + "' does not exist: its allocation at line " + std::to_string(f->second) +
 						" failed (add 'expect fail' after it to document that)"};
 			throw bad_input{"handle '" + name + "' does not exist (never allocated, or all its pages were freed)"};
 		}
-		return handles[it->second];
+		return *found;
 	}
 
 	handle &add(const std::string &name, handle_kind k, const std::vector<uint64_t> &pfns)
 	{
-		if (by_name.count(name))
+		if (find_live(name))
 			throw bad_input{"handle '" + name + "' already exists"};
 		handle h;
 		h.name = name;
 		h.kind = k;
 		h.pfns = pfns;
 		h.live = pfns.size();
-		handles.push_back(h);
-		by_name[name] = handles.size() - 1;
+		handles.push_back(std::move(h));
 		live.push_back(handles.size() - 1);
 		for (uint64_t p : pfns)
 			owner[p] = int32_t(handles.size() - 1);
@@ -130,7 +136,6 @@ struct engine {
 		if (hi >= 0) {
 			handle &h = handles[size_t(hi)];
 			if (--h.live == 0) {
-				by_name.erase(h.name);
 				live.erase(std::find(live.begin(), live.end(), size_t(hi)));
 			}
 		}
@@ -160,8 +165,10 @@ struct engine {
 			throw bad_input{"pfn " + hex(pfn) + " is frozen (refcount 0): use the frozen path"};
 	}
 
-	void set_scope(std::vector<uint64_t> pfns)
+	void set_scope(const std::vector<uint64_t> &given)
 	{
+		static thread_local std::vector<uint64_t> pfns;
+		pfns.assign(given.begin(), given.end());
 		std::sort(pfns.begin(), pfns.end());
 		m->scope.ranges.clear();
 		for (uint64_t p : pfns) {
@@ -243,7 +250,7 @@ struct engine {
 		warnings_before = mm.warnings.size();
 		switch (o.kind) {
 		case op_kind::alloc: {
-			if (by_name.count(o.handle))
+			if (find_live(o.handle))
 				throw bad_input{"handle '" + o.handle + "' already exists"};
 			page *p = mm.alloc_pages(o.order, o.mt, o.zone, o.compound, o.frozen);
 			if (!p) {
@@ -378,7 +385,7 @@ struct engine {
 			break;
 		}
 		case op_kind::alloc_contig: {
-			if (by_name.count(o.handle))
+			if (find_live(o.handle))
 				throw bad_input{"handle '" + o.handle + "' already exists"};
 			mm.free_log.clear();
 			if (!mm.alloc_contig_range(o.pfn, o.pfn + o.count, o.frozen, excess_free)) {
@@ -408,7 +415,7 @@ struct engine {
 			break;
 		}
 		case op_kind::vmalloc: {
-			if (by_name.count(o.handle))
+			if (find_live(o.handle))
 				throw bad_input{"handle '" + o.handle + "' already exists"};
 			std::vector<page *> pages;
 			if (!mm.vmalloc_pages(o.count, o.huge, pages)) {
@@ -745,13 +752,13 @@ std::vector<handle_info> lockstep::handles() const
 {
 	std::vector<handle_info> v;
 	const engine &e = p->oracle;
-	for (const auto &kv : e.by_name) {
-		const handle &h = e.handles[kv.second];
+	for (size_t idx : e.live) {
+		const handle &h = e.handles[idx];
 		handle_info i;
 		i.name = h.name;
 		i.kind = h.kind == handle_kind::pages ? handle_info::pages : h.kind == handle_kind::contig ? handle_info::contig : handle_info::vmalloc;
 		for (uint64_t pfn : h.pfns)
-			if (e.owner[pfn] == int32_t(kv.second))
+			if (e.owner[pfn] == int32_t(idx))
 				i.live_pfns.push_back(pfn);
 		i.whole = i.live_pfns.size() == h.pfns.size();
 		i.order = h.order;
