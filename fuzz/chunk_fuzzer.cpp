@@ -50,7 +50,7 @@ namespace {
 using W = bc::u64_word;
 using ull = unsigned long long;
 
-constexpr uint64_t max_count = uint64_t(1) << 20;
+constexpr unsigned max_count_bits = 20; // count <= 2^20 keeps a walk short
 constexpr uint64_t brute_force_max_count = 4096;
 
 struct chunk_case {
@@ -64,7 +64,7 @@ chunk_case decode(const uint8_t *data, size_t size)
 	chunk_case c;
 	c.max_order = fdp.ConsumeIntegralInRange<unsigned>(0, 15);
 	c.section_shift = fdp.ConsumeIntegralInRange<unsigned>(c.max_order, 40);
-	unsigned count_bits = fdp.ConsumeIntegralInRange<unsigned>(0, 20);
+	unsigned count_bits = fdp.ConsumeIntegralInRange<unsigned>(0, max_count_bits);
 	c.count = 1 + fdp.ConsumeIntegralInRange<uint64_t>(0, (uint64_t(1) << count_bits) - 1);
 	unsigned where = fdp.ConsumeIntegralInRange<unsigned>(0, 4);
 	uint64_t raw = fdp.ConsumeIntegral<uint64_t>();
