@@ -31,7 +31,7 @@ using namespace bc;
 
 static const char *usage_text =
 	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
-	"       buddycheck check [--seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
+	"       buddycheck check [--seconds S] [--fuzz-seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
@@ -265,6 +265,7 @@ static std::map<std::string, std::string> expected_verdicts(const fs::path &c)
 static int cmd_check(const std::vector<std::string> &args)
 {
 	double seconds = 1;
+	double fuzz_seconds = 10;
 	uint64_t seed = 1;
 	bool verbose = false;
 	fs::path out = "buddycheck-out";
@@ -283,6 +284,11 @@ static int cmd_check(const std::vector<std::string> &args)
 			seed = n;
 		} else if (a == "--out" && i + 1 < args.size()) {
 			out = args[++i];
+		} else if (a == "--fuzz-seconds" && i + 1 < args.size()) {
+			char *end = nullptr;
+			fuzz_seconds = std::strtod(args[++i].c_str(), &end);
+			if (*end || fuzz_seconds < 0 || fuzz_seconds > 86400)
+				return usage_error("--fuzz-seconds takes a number of seconds (0..86400; 0: no fuzzing)");
 		} else if (a == "--verbose" || a == "-v") {
 			verbose = true;
 		} else if (a.rfind("--", 0) == 0) {
@@ -306,7 +312,9 @@ static int cmd_check(const std::vector<std::string> &args)
 	const char *models[] = {"flat", "vmemmap", "sparse"};
 	bool any_cx = false, any_bad = false, any_unexpected = false;
 	std::vector<std::string> notes;
-	std::printf("%-36s %-16s %-16s %-16s %s\n", "candidate", "flat", "vmemmap", "sparse", builtin ? "expected" : "");
+	std::printf("%-36s %-16s %-16s %-16s %s%s\n", "candidate", "flat", "vmemmap", "sparse",
+		    fuzz_seconds > 0 ? "fuzz             " : "", builtin ? "expected" : "");
+	std::vector<std::pair<std::string, fs::path>> fuzzers;
 	for (const auto &f : files) {
 		cli::build_result b = cli::build_candidate(f);
 		if (!b.ok) {
@@ -369,6 +377,69 @@ static int cmd_check(const std::vector<std::string> &args)
 						"\n    replay: buddycheck replay --candidate " + f.string() + " --memmap " + mm + " " + c.trace);
 			}
 			if (builtin && expect[mm] != c.verdict)
+				row_ok = false;
+		}
+		if (fuzz_seconds > 0) {
+			// differential_fuzzer and bulk_fuzzer of this candidate, side by side.
+			std::string found_by, detail;
+			for (const char *target : {"differential", "bulk"}) {
+				cli::build_result fb = cli::build_fuzzer(f, target);
+				if (!fb.ok) {
+					std::fputs(fb.compiler_output.c_str(), stderr);
+					std::fprintf(stderr, "buddycheck: the %s fuzzer of %s does not build\n", target, f.string().c_str());
+					any_bad = true;
+					continue;
+				}
+				fuzzers.emplace_back(target, fb.runner);
+			}
+			const std::string stem = f.stem().string();
+			std::string cmd;
+			for (const auto &[target, bin] : fuzzers) {
+				const fs::path dir = out / (stem + "-" + target + "-fuzz");
+				fs::remove_all(dir, ec);
+				fs::create_directories(dir / "corpus", ec);
+				const fs::path seeds = cli::source_dir() / "corpus" / (target + "_fuzzer");
+				cmd += "( ASAN_OPTIONS=detect_leaks=0 '" + bin.string() + "' -seed=" + std::to_string(seed) +
+				       " -max_total_time=" + std::to_string(int(fuzz_seconds)) + " -max_len=4096 -artifact_prefix='" +
+				       (dir / "").string() + "' '" + (dir / "corpus").string() + "' '" + seeds.string() + "' > '" +
+				       (dir / "fuzz.log").string() + "' 2>&1 ) & ";
+			}
+			cmd += "wait";
+			if (!fuzzers.empty() && std::system(cmd.c_str()) == -1)
+				any_bad = true;
+			for (const auto &[target, bin] : fuzzers) {
+				const fs::path dir = out / (stem + "-" + target + "-fuzz");
+				fs::path crash;
+				for (const auto &e : fs::directory_iterator(dir, ec))
+					if (e.path().filename().string().rfind("crash-", 0) == 0 || e.path().filename().string().rfind("timeout-", 0) == 0 ||
+					    e.path().filename().string().rfind("oom-", 0) == 0)
+						crash = e.path();
+				if (crash.empty())
+					continue;
+				std::string log = read_all(dir / "fuzz.log"), what = "a crash";
+				for (const char *key : {"violated:", "ERROR: AddressSanitizer:", "runtime error:", "ERROR: libFuzzer:"}) {
+					auto at = log.find(key);
+					if (at != std::string::npos) {
+						what = log.substr(at, log.find('\n', at) - at);
+						break;
+					}
+				}
+				std::string bytes = read_all(crash);
+				decode_options dopt;
+				dopt.target = std::string(target) == "bulk" ? decode_target::bulk : decode_target::differential;
+				const fs::path tr = out / (stem + "-" + target + "_fuzzer.trace");
+				std::ofstream(tr) << "# " << target << "_fuzzer finding in " << f.filename().string() << ": " << what << "\n"
+						  << decode_trace(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), dopt);
+				found_by += std::string(found_by.empty() ? "" : "+") + target;
+				any_cx = true;
+				notes.push_back(f.string() + " [" + target + "_fuzzer]: " + what + "\n    input:  " + crash.string() +
+						"\n    trace:  " + tr.string() + "\n    replay: buddycheck replay --candidate " + f.string() + " " +
+						tr.string());
+			}
+			fuzzers.clear();
+			const std::string fz = found_by.empty() ? "clean" : "found";
+			row += found_by.empty() ? "clean            " : "FOUND            ";
+			if (builtin && expect.count("fuzz") && expect["fuzz"] != fz)
 				row_ok = false;
 		}
 		if (builtin)

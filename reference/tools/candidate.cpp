@@ -227,4 +227,75 @@ build_result build_candidate(const fs::path &candidate_in)
 	return r;
 }
 
+// Builds (once; ninja makes later calls no-ops) what every candidate's
+// fuzzers link: the model, the shim and the harnesses, instrumented for
+// libFuzzer, in the source tree's build/fuzz (the `fuzz` preset).
+static bool build_fuzz_runtime(std::string &log_text)
+{
+	static int state = -1;
+	if (state >= 0)
+		return state;
+	const fs::path src = source_dir();
+	const fs::path log = cache_dir() / "fuzz-runtime-build.log";
+	std::error_code ec;
+	fs::create_directories(cache_dir(), ec);
+	std::string cmd = "cd " + quote(src.string()) + " && { [ -f build/fuzz/build.ninja ] || cmake --preset fuzz; } > " +
+			  quote(log.string()) + " 2>&1 && cmake --build --preset fuzz --target buddycheck_reference "
+			  "buddycheck_kernel_shim fuzz_harness_differential fuzz_harness_bulk >> " + quote(log.string()) + " 2>&1";
+	state = std::system(cmd.c_str()) == 0;
+	if (!state)
+		log_text = read_file(log);
+	return state;
+}
+
+build_result build_fuzzer(const fs::path &candidate_in, const std::string &target)
+{
+	build_result r;
+	std::error_code ec;
+	const fs::path candidate = fs::absolute(candidate_in, ec);
+	if (!build_fuzz_runtime(r.compiler_output)) {
+		r.compiler_output += "\nbuddycheck: building the fuzz runtime (cmake --preset fuzz) failed";
+		return r;
+	}
+	const fs::path fz = source_dir() / "build" / "fuzz";
+	const fs::path libs[] = {fz / "fuzz" / ("libfuzz_harness_" + target + ".a"), fz / "reference" / "libbuddycheck_kernel_shim.a",
+				 fz / "reference" / "libbuddycheck_reference.a"};
+	std::string fingerprint;
+	for (const auto &l : libs)
+		fingerprint += l.string() + std::to_string(fs::last_write_time(l, ec).time_since_epoch().count());
+	const std::string source = read_file(candidate);
+	const std::string wrapper = make_wrapper(candidate, source);
+	const fs::path src = source_dir();
+	const std::string cflags = std::string("-std=gnu11 -Wall -g -O1 -fsanitize=fuzzer-no-link,address,undefined ") +
+				   "-fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function -I" +
+				   quote((src / "reference/kernel/include").string()) + " -I" + quote((src / "reference/include").string()) +
+				   " -I" + quote((src / "reference/kernel/mm").string());
+	const uint64_t key = fnv1a(wrapper + source + cflags + fingerprint + target);
+	char keyhex[32];
+	std::snprintf(keyhex, sizeof keyhex, "%016llx", (unsigned long long)key);
+	const fs::path dir = cache_dir() / (candidate.stem().string() + "-" + target + "-fuzz-" + keyhex);
+	r.runner = dir / (target + "_fuzzer");
+	if (fs::exists(r.runner, ec)) {
+		r.ok = r.cached = true;
+		return r;
+	}
+	fs::create_directories(dir, ec);
+	std::ofstream(dir / "wrapper.c") << wrapper;
+	const fs::path log = dir / "compile.log";
+	std::string cmd = "clang-14 " + cflags + " -c " + quote((dir / "wrapper.c").string()) + " -o " + quote((dir / "wrapper.o").string()) +
+			  " > " + quote(log.string()) + " 2>&1 && clang++-14 -fsanitize=fuzzer,address,undefined " +
+			  quote((dir / "wrapper.o").string());
+	for (const auto &l : libs)
+		cmd += " " + quote(l.string());
+	cmd += " -o " + quote((dir / "tmp").string()) + " >> " + quote(log.string()) + " 2>&1";
+	if (std::system(cmd.c_str()) != 0) {
+		r.compiler_output = read_file(log);
+		fs::remove_all(dir, ec);
+		return r;
+	}
+	fs::rename(dir / "tmp", r.runner, ec);
+	r.ok = !ec;
+	return r;
+}
+
 } // namespace bc::cli

@@ -28,6 +28,11 @@ struct build_result {
 // Compiles (or finds in the cache) the runner binary of a candidate.
 build_result build_candidate(const std::filesystem::path &candidate);
 
+// The candidate's libFuzzer binary for target "differential" or "bulk",
+// linked from the fuzz preset's libraries (built on first use) and the
+// candidate's wrapper compiled with -fsanitize=fuzzer-no-link,address,undefined.
+build_result build_fuzzer(const std::filesystem::path &candidate, const std::string &target);
+
 std::filesystem::path source_dir();
 std::filesystem::path cache_dir();
 
