@@ -97,7 +97,7 @@ chunk_case decode(const uint8_t *data, size_t size)
 }
 
 // The step under test, or a negative control: chunk_order() with one defect.
-bc::chunk_step<W> step(uint64_t pfn, uint64_t count, uint64_t max_order)
+__attribute__((always_inline)) inline bc::chunk_step<W> step(uint64_t pfn, uint64_t count, uint64_t max_order)
 {
 #if BUDDYCHECK_CHUNK_MUTANT == 0
 	return bc::next_chunk<W>(pfn, count, max_order);
@@ -153,21 +153,25 @@ struct walk {
 	uint64_t orders[64] = {}; // the first 64, for reports
 };
 
+// Aborts with the range, the chunk at fault (none for an obligation of the
+// whole walk) and the obligation it broke.
 [[noreturn]] BC_NO_COVERAGE void broken(const walk &w, const char *obligation, uint64_t pfn, uint64_t left,
-				      const bc::chunk_step<W> &s, const char *why)
+				      const bc::chunk_step<W> *s, const char *why)
 {
 	const chunk_case &c = w.c;
 	std::fprintf(stderr,
 		     "\n==== buddycheck chunk_fuzzer: chunk obligation '%s' broken ====\n"
-		     "range: pfn 0x%llx count %llu (pfns 0x%llx-0x%llx), MAX_PAGE_ORDER %u, pages per section 2^%u\n"
-		     "chunk #%llu: pfn 0x%llx order %llu, %llu pages left before it; the routine returned "
-		     "next pfn 0x%llx, %llu pages left\n"
-		     "%s\n",
+		     "range: pfn 0x%llx count %llu (pfns 0x%llx-0x%llx), MAX_PAGE_ORDER %u, pages per section 2^%u\n",
 		     obligation, ull(c.pfn), ull(c.count), ull(c.pfn), ull(c.pfn + c.count - 1), c.max_order,
-		     c.section_shift, ull(w.nr), ull(pfn), ull(s.order), ull(left), ull(s.next_pfn), ull(s.next_count),
-		     why);
+		     c.section_shift);
+	if (s)
+		std::fprintf(stderr,
+			     "chunk #%llu: pfn 0x%llx order %llu, %llu pages left before it; the routine returned "
+			     "next pfn 0x%llx, %llu pages left\n",
+			     ull(w.nr), ull(pfn), ull(s->order), ull(left), ull(s->next_pfn), ull(s->next_count));
+	std::fprintf(stderr, "%s\n", why);
 	if (w.nr) {
-		std::fprintf(stderr, "orders of the chunks before it:");
+		std::fprintf(stderr, "orders of the chunks%s:", s ? " before it" : "");
 		for (uint64_t i = 0; i < w.nr && i < 64; i++)
 			std::fprintf(stderr, " %llu", ull(w.orders[i]));
 		std::fprintf(stderr, "%s\n", w.nr > 64 ? " ..." : "");
@@ -175,46 +179,74 @@ struct walk {
 	std::abort();
 }
 
+enum class obligation { capped, fits, aligned, in_section, tiling, maximal };
+
+// Formats and reports the obligation a chunk broke (cold: the checked path
+// keeps no message buffer on its stack).
+[[noreturn]] __attribute__((noinline, cold)) BC_NO_COVERAGE void chunk_broken(const walk &w, obligation which,
+									       uint64_t pfn, uint64_t left,
+									       const bc::chunk_step<W> &s)
+{
+	const chunk_case &c = w.c;
+	const uint64_t o = s.order, size = o < 64 ? uint64_t(1) << o : 0, last = pfn + size - 1;
+	char why[256];
+	const char *name = "";
+	switch (which) {
+	case obligation::capped:
+		name = "order <= MAX_PAGE_ORDER";
+		std::snprintf(why, sizeof why, "order %llu exceeds MAX_PAGE_ORDER %u", ull(o), c.max_order);
+		break;
+	case obligation::fits:
+		name = "fits";
+		std::snprintf(why, sizeof why, "2^%llu = %llu pages do not fit in the %llu pages left", ull(o),
+			      ull(size), ull(left));
+		break;
+	case obligation::aligned:
+		name = "naturally aligned";
+		std::snprintf(why, sizeof why, "pfn 0x%llx is not a multiple of 2^%llu", ull(pfn), ull(o));
+		break;
+	case obligation::in_section:
+		name = "inside one section";
+		std::snprintf(why, sizeof why, "first pfn 0x%llx is in section %llu, last pfn 0x%llx in section %llu",
+			      ull(pfn), ull(pfn >> c.section_shift), ull(last), ull(last >> c.section_shift));
+		break;
+	case obligation::tiling:
+		name = "exact tiling";
+		std::snprintf(why, sizeof why,
+			      "the next chunk must start at 0x%llx with %llu pages left (this one ends at 0x%llx)",
+			      ull(pfn + size), ull(left - size), ull(last));
+		break;
+	case obligation::maximal:
+		name = "maximal";
+		std::snprintf(why, sizeof why,
+			      "order %llu would also be capped, fit and be aligned: the chunk is not the largest",
+			      ull(o + 1));
+		break;
+	}
+	broken(w, name, pfn, left, &s, why);
+}
+
 // The obligations of one chunk [pfn, pfn + 2^order) with `left` pages of the
-// range still to free.
+// range still to free, in this order (each later check relies on the
+// earlier ones: the order is capped, so 2^order is defined, and so on).
 BC_NO_COVERAGE void check_chunk(const walk &w, uint64_t pfn, uint64_t left, const bc::chunk_step<W> &s)
 {
 	const chunk_case &c = w.c;
 	const uint64_t o = s.order;
-	char why[256];
-	if (o > c.max_order) {
-		std::snprintf(why, sizeof why, "order %llu exceeds MAX_PAGE_ORDER %u", ull(o), c.max_order);
-		broken(w, "order <= MAX_PAGE_ORDER", pfn, left, s, why);
-	}
+	if (o > c.max_order)
+		chunk_broken(w, obligation::capped, pfn, left, s);
 	const uint64_t size = uint64_t(1) << o;
-	if (size > left) {
-		std::snprintf(why, sizeof why, "2^%llu = %llu pages do not fit in the %llu pages left", ull(o),
-			      ull(size), ull(left));
-		broken(w, "fits", pfn, left, s, why);
-	}
-	if (!aligned(pfn, o)) {
-		std::snprintf(why, sizeof why, "pfn 0x%llx is not a multiple of 2^%llu", ull(pfn), ull(o));
-		broken(w, "naturally aligned", pfn, left, s, why);
-	}
-	const uint64_t last = pfn + size - 1;
-	if (pfn >> c.section_shift != last >> c.section_shift) {
-		std::snprintf(why, sizeof why, "first pfn 0x%llx is in section %llu, last pfn 0x%llx in section %llu",
-			      ull(pfn), ull(pfn >> c.section_shift), ull(last), ull(last >> c.section_shift));
-		broken(w, "inside one section", pfn, left, s, why);
-	}
-	if (s.next_pfn != pfn + size || s.next_count != left - size) {
-		std::snprintf(why, sizeof why,
-			      "the next chunk must start at 0x%llx with %llu pages left (this one ends at 0x%llx)",
-			      ull(pfn + size), ull(left - size), ull(last));
-		broken(w, "exact tiling", pfn, left, s, why);
-	}
+	if (size > left)
+		chunk_broken(w, obligation::fits, pfn, left, s);
+	if (!aligned(pfn, o))
+		chunk_broken(w, obligation::aligned, pfn, left, s);
+	if (pfn >> c.section_shift != (pfn + size - 1) >> c.section_shift)
+		chunk_broken(w, obligation::in_section, pfn, left, s);
+	if (s.next_pfn != pfn + size || s.next_count != left - size)
+		chunk_broken(w, obligation::tiling, pfn, left, s);
 	// Maximal: order + 1 breaks the cap, the fit or the alignment.
-	if (o < c.max_order && 2 * size <= left && aligned(pfn, o + 1)) {
-		std::snprintf(why, sizeof why,
-			      "order %llu would also be capped, fit and be aligned: the chunk is not the largest",
-			      ull(o + 1));
-		broken(w, "maximal", pfn, left, s, why);
-	}
+	if (o < c.max_order && 2 * size <= left && aligned(pfn, o + 1))
+		chunk_broken(w, obligation::maximal, pfn, left, s);
 }
 
 BC_NO_COVERAGE void check_count(const walk &w)
@@ -226,9 +258,35 @@ BC_NO_COVERAGE void check_count(const walk &w)
 		char why[160];
 		std::snprintf(why, sizeof why, "%llu chunks, but %llu aligned blocks of order <= %u cover the range",
 			      ull(w.nr), ull(want), w.c.max_order);
-		bc::chunk_step<W> none{0, w.c.pfn + w.c.count, 0};
-		broken(w, "minimal number of chunks", w.c.pfn + w.c.count, 0, none, why);
+		broken(w, "minimal number of chunks", w.c.pfn, w.c.count, nullptr, why);
 	}
+}
+
+// Walks chunks from pfn until `left` is 0 or `limit` chunks were taken,
+// checking each one.
+__attribute__((always_inline)) inline void walk_chunks(walk &w, uint64_t &pfn, uint64_t &left, uint64_t limit,
+						       bool verbose)
+{
+	while (left && w.nr < limit) {
+		const bc::chunk_step<W> s = step(pfn, left, w.c.max_order);
+		check_chunk(w, pfn, left, s); // aborts unless s tiles on from pfn
+		if (verbose)
+			std::fprintf(stderr, " %llu", ull(s.order));
+		if (w.nr < 64)
+			w.orders[w.nr] = s.order;
+		w.nr++;
+		pfn = s.next_pfn;
+		left = s.next_count;
+	}
+}
+
+// The rest of a long walk, without coverage instrumentation: past its first
+// 64 chunks a walk repeats MAX_PAGE_ORDER blocks and ends in a tail of
+// falling orders, paths its head already covers; the comparison callbacks
+// of up to 2^20 steps would cost most of the time and guide nothing.
+BC_NO_COVERAGE void walk_rest(walk &w, uint64_t &pfn, uint64_t &left, bool verbose)
+{
+	walk_chunks(w, pfn, left, UINT64_MAX, verbose);
 }
 
 } // namespace
@@ -242,24 +300,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		std::fprintf(stderr, "chunk_fuzzer: pfn 0x%llx count %llu MAX_PAGE_ORDER %u section shift %u: orders",
 			     ull(w.c.pfn), ull(w.c.count), w.c.max_order, w.c.section_shift);
 	uint64_t pfn = w.c.pfn, left = w.c.count;
-	while (left) {
-		const bc::chunk_step<W> s = step(pfn, left, w.c.max_order);
-		check_chunk(w, pfn, left, s); // aborts unless s tiles on from pfn
-		if (verbose)
-			std::fprintf(stderr, " %llu", ull(s.order));
-		if (w.nr < 64)
-			w.orders[w.nr] = s.order;
-		w.nr++;
-		pfn = s.next_pfn;
-		left = s.next_count;
-	}
+	walk_chunks(w, pfn, left, 64, verbose); // instrumented: the head of the walk, where orders change
+	walk_rest(w, pfn, left, verbose);
 	if (verbose)
 		std::fprintf(stderr, "\n");
 	// Implied by the tiling check of every chunk; kept as the stated obligation.
-	if (pfn != w.c.pfn + w.c.count) {
-		bc::chunk_step<W> none{0, pfn, 0};
-		broken(w, "exact tiling", pfn, 0, none, "the last chunk does not end at pfn + count");
-	}
+	if (pfn != w.c.pfn + w.c.count)
+		broken(w, "exact tiling", pfn, 0, nullptr, "the last chunk does not end at pfn + count");
 	check_count(w);
 	return 0;
 }

@@ -130,6 +130,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	std::string again = "buddycheck-trace 1\n" + bc::config_to_trace(t.cfg);
 	for (const bc::op &o : t.ops)
 		again += line_of(o) + "\n";
+	// parse_trace refuses lines over 100000 characters, and reprinting can
+	// lengthen a line (decimal pfns come back in 0x-hex; holes from several
+	// config lines come back on one): such a trace has no round trip to
+	// check.  Inputs under max_len (8192) never get there.
+	for (size_t b = 0, e; b < again.size(); b = e + 1) {
+		e = again.find('\n', b);
+		if (e - b > 100000)
+			return 0;
+	}
 	bc::trace u;
 	if (auto e = bc::parse_trace(again, "<reprinted>", u))
 		fail("the reprinted trace does not parse: " + e->str(), input, again);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <unordered_set>
 
 namespace bc {
 
@@ -173,13 +174,13 @@ std::optional<std::string> validate(const config &c)
 	if (c.pfn_section_shift() > 40 || c.nr_pfns() > max_model_pfns)
 		return fmt("%llu sections of 2^%u pages exceed the model's limit of %llu pages",
 			   ull(c.nr_sections), c.pfn_section_shift(), ull(max_model_pfns));
+	std::unordered_set<uint64_t> seen_holes; // not pairwise: a trace can list thousands
 	for (size_t i = 0; i < c.holes.size(); i++) {
 		if (c.holes[i] >= c.nr_sections)
 			return fmt("hole section %llu is beyond the last section %llu", ull(c.holes[i]),
 				   ull(c.nr_sections - 1));
-		for (size_t j = 0; j < i; j++)
-			if (c.holes[j] == c.holes[i])
-				return fmt("hole section %llu is listed twice", ull(c.holes[i]));
+		if (!seen_holes.insert(c.holes[i]).second)
+			return fmt("hole section %llu is listed twice", ull(c.holes[i]));
 	}
 	if (c.holes.size() >= c.nr_sections)
 		return std::string("every section is a hole: no memory present");

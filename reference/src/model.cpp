@@ -748,6 +748,11 @@ page *Model::rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn
 		for (long i = 0; i < want; i++) {
 			uint64_t pfn;
 			page *p = rmqueue_smallest(z, order, mt, &pfn);
+			// Fall back to the other mergeable types, as the non-pcp path
+			// does (without stealing: the model's simplification).
+			for (unsigned m = 0; !p && m < MIGRATE_PCPTYPES; m++)
+				if (m != mt)
+					p = rmqueue_smallest(z, order, m, &pfn);
 			if (!p)
 				break;
 			list_add_tail(&p->pcp_list, l);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 namespace bc {
 
@@ -167,7 +168,9 @@ struct parser {
 		if (config_done)
 			return;
 		config_done = true;
-		if (!zones_explicit)
+		// default_zones() shifts by SECTION_SIZE_BITS - PAGE_SHIFT: undefined
+		// when negative, and validate() refuses that before it looks at zones.
+		if (!zones_explicit && t.cfg.section_size_bits > t.cfg.page_shift)
 			default_zones(t.cfg);
 		if (auto e = validate(t.cfg))
 			throw parse_failure{"configuration refused: " + *e};
@@ -184,16 +187,29 @@ struct parser {
 		if (pfn + count > c.nr_pfns())
 			throw parse_failure{"range " + hex(pfn) + "-" + hex(pfn + count - 1) + " goes beyond the last pfn " +
 					    hex(c.nr_pfns() - 1)};
-		for (uint64_t p = pfn; p < pfn + count; p++) {
-			if (!c.section_present(p >> c.pfn_section_shift()))
-				throw parse_failure{"pfn " + hex(p) + " is in a hole (section " +
-						    std::to_string(p >> c.pfn_section_shift()) + " is not present)"};
-			bool in_zone = false;
-			for (const auto &z : c.zones)
-				in_zone |= p >= z.start_pfn && p < z.end_pfn;
-			if (!in_zone)
-				throw parse_failure{"pfn " + hex(p) + " is in no zone"};
+		// The first pfn in a hole or in no zone, as a walk over every pfn would
+		// report it, in O(holes + zones) rather than O(count): holes are whole
+		// sections, and validate() keeps the zones sorted and disjoint.
+		const uint64_t end = pfn + count, shift = c.pfn_section_shift();
+		uint64_t hole = end; // first pfn of the range in a hole
+		for (uint64_t h : c.holes) {
+			uint64_t first = h << shift > pfn ? h << shift : pfn;
+			if (h >= pfn >> shift && first < end && first < hole)
+				hole = first;
 		}
+		uint64_t gap = pfn; // first pfn of the range in no zone, once the loop ends
+		for (const auto &z : c.zones) {
+			if (z.end_pfn <= gap)
+				continue;
+			if (z.start_pfn > gap)
+				break;
+			gap = z.end_pfn;
+		}
+		if (hole < end && hole <= gap)
+			throw parse_failure{"pfn " + hex(hole) + " is in a hole (section " + std::to_string(hole >> shift) +
+					    " is not present)"};
+		if (gap < end)
+			throw parse_failure{"pfn " + hex(gap) + " is in no zone"};
 	}
 
 	void need(const std::vector<std::string> &w, size_t min, size_t max, const char *usage)
@@ -328,12 +344,12 @@ struct parser {
 				if (w.size() == 3)
 					array_order_arg(o, w[2]);
 			} else {
+				std::unordered_set<uint64_t> seen; // not pairwise: arrays can be thousands long
 				for (size_t i = 1; i < w.size(); i++) {
 					uint64_t p = number(w[i], "pfn");
 					check_range(p, 1);
-					for (uint64_t q : o.pfns)
-						if (q == p)
-							throw parse_failure{"pfn " + hex(p) + " appears twice in the array"};
+					if (!seen.insert(p).second)
+						throw parse_failure{"pfn " + hex(p) + " appears twice in the array"};
 					o.pfns.push_back(p);
 				}
 			}
