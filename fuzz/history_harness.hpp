@@ -58,6 +58,7 @@ inline int run(const char *target, decode_target which, const uint8_t *data, siz
 		o.batched = &fam;
 		o.render_map = false;       // the report re-renders it
 		o.full_check_max_pfns = 0;  // range checks per operation, the full check at the end
+		o.check_oracle_per_op = false;
 		return o;
 	}();
 	static lockstep_pool pool(opt);

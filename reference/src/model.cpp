@@ -172,6 +172,7 @@ void Model::release_memmap()
 		delete[] m;
 	section_map_.clear();
 	section_by_addr_.clear();
+	last_section_hit_ = 0;
 }
 
 Model::~Model() { release_memmap(); }
@@ -267,15 +268,23 @@ BC_NO_COVERAGE uint64_t Model::page_to_pfn(const page *p) const
 		uint64_t pfn = (a - base) / sizeof(page);
 		return present_[pfn >> sec_shift_] ? pfn : no_pfn;
 	}
-	// Classic sparse: find the section memmap the pointer lies in.
+	// Classic sparse: find the section memmap the pointer lies in; the last
+	// one found usually holds the next pointer too.
+	const uint64_t pps = cfg_.pages_per_section();
+	if (last_section_hit_ < section_by_addr_.size()) {
+		const auto &hint = section_by_addr_[last_section_hit_];
+		const uintptr_t off = a - hint.first;
+		if (a >= hint.first && off < pps * sizeof(page) && off % sizeof(page) == 0)
+			return hint.second * pps + off / sizeof(page);
+	}
 	auto it = std::upper_bound(section_by_addr_.begin(), section_by_addr_.end(), std::make_pair(a, ~uint64_t(0)));
 	if (it == section_by_addr_.begin())
 		return no_pfn;
 	--it;
 	const uintptr_t off = a - it->first;
-	const uint64_t pps = cfg_.pages_per_section();
 	if (off >= pps * sizeof(page) || off % sizeof(page))
 		return no_pfn;
+	last_section_hit_ = size_t(it - section_by_addr_.begin());
 	return it->second * pps + off / sizeof(page);
 }
 

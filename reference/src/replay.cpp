@@ -601,8 +601,9 @@ struct lockstep::impl {
 			ended = true;
 			return false;
 		}
-		if (auto f = check_after_op(oracle, full))
-			return fail(*f);
+		if (opt.check_oracle_per_op || !oracle.m->findings.empty())
+			if (auto f = check_after_op(oracle, full))
+				return fail(*f);
 		try {
 			batched.run(o);
 		} catch (const bad_input &b) {

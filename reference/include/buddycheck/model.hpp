@@ -258,6 +258,7 @@ class Model {
 	size_t flat_bytes_ = 0;
 	std::vector<page *> section_map_;
 	std::vector<std::pair<uintptr_t, uint64_t>> section_by_addr_; // sorted (base, section)
+	mutable size_t last_section_hit_ = 0;                         // index into section_by_addr_
 };
 
 // The model that kernel-style code (engines, candidates) operates on.
