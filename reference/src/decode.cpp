@@ -14,7 +14,7 @@ config decode_config(chooser &ch, const decode_options &opt)
 	if (opt.preset.empty()) {
 		// byte 2: a few sections, so that states stay small
 		const uint64_t base = c.preset == "small" ? 2 : 4;
-		c.nr_sections = base + ch.below(c.preset == "small" ? 2 : 5);
+		c.nr_sections = base + ch.below(c.preset == "small" ? 2 : 3);
 	} else {
 		ch.below(256);
 	}
