@@ -28,24 +28,24 @@ namespace bc {
 
 // ---------------------------------------------------------------- lists
 
-static inline void list_init(list_head *h) { h->next = h->prev = h; }
-static inline bool list_empty(const list_head *h) { return h->next == h; }
-static inline void list_insert(list_head *n, list_head *prev, list_head *next)
+BC_NO_COVERAGE static inline void list_init(list_head *h) { h->next = h->prev = h; }
+BC_NO_COVERAGE static inline bool list_empty(const list_head *h) { return h->next == h; }
+BC_NO_COVERAGE static inline void list_insert(list_head *n, list_head *prev, list_head *next)
 {
 	next->prev = n;
 	n->next = next;
 	n->prev = prev;
 	prev->next = n;
 }
-static inline void list_add_head(list_head *n, list_head *h) { list_insert(n, h, h->next); }
-static inline void list_add_tail(list_head *n, list_head *h) { list_insert(n, h->prev, h); }
-static inline void list_unlink(list_head *n)
+BC_NO_COVERAGE static inline void list_add_head(list_head *n, list_head *h) { list_insert(n, h, h->next); }
+BC_NO_COVERAGE static inline void list_add_tail(list_head *n, list_head *h) { list_insert(n, h->prev, h); }
+BC_NO_COVERAGE static inline void list_unlink(list_head *n)
 {
 	n->prev->next = n->next;
 	n->next->prev = n->prev;
 	list_init(n);
 }
-static inline page *page_of(list_head *l)
+BC_NO_COVERAGE static inline page *page_of(list_head *l)
 {
 	return reinterpret_cast<page *>(reinterpret_cast<char *>(l) - offsetof(page, lru));
 }
@@ -180,7 +180,7 @@ Model::~Model() { release_memmap(); }
 BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 {
 	const uint64_t pps = cfg_.pages_per_section();
-	auto init_page = [&](page *p, uint64_t pfn) {
+	auto init_page = [&](page *p, uint64_t pfn) BC_NO_COVERAGE {
 		std::memset(static_cast<void *>(p), 0, sizeof *p);
 		if (cfg_.memmap == memmap_model::sparse)
 			p->flags.f = (pfn >> sec_shift_) << BC_SECTIONS_PGSHIFT;
@@ -293,7 +293,7 @@ uint64_t Model::memdesc_section(const page *p) const
 	return (p->flags.f >> BC_SECTIONS_PGSHIFT) & BC_SECTIONS_MASK;
 }
 
-zone *Model::zone_of(uint64_t pfn)
+BC_NO_COVERAGE zone *Model::zone_of(uint64_t pfn)
 {
 	for (zone &z : zones_)
 		if (z.contains(pfn))
@@ -301,7 +301,7 @@ zone *Model::zone_of(uint64_t pfn)
 	return nullptr;
 }
 
-const zone *Model::zone_of(uint64_t pfn) const
+BC_NO_COVERAGE const zone *Model::zone_of(uint64_t pfn) const
 {
 	for (const zone &z : zones_)
 		if (z.contains(pfn))
@@ -372,7 +372,7 @@ void Model::del_from_free_list(page *p, zone &z, unsigned order, unsigned mt)
 	p->bc_where = BC_ON_NOTHING;
 }
 
-int Model::buddy_order_at(uint64_t pfn) const
+BC_NO_COVERAGE int Model::buddy_order_at(uint64_t pfn) const
 {
 	if (!pfn_valid(pfn))
 		return -1;
@@ -407,7 +407,7 @@ BC_NO_COVERAGE bool Model::free_block_of(uint64_t pfn, uint64_t *head, unsigned 
 
 // ---------------------------------------------------------------- free path
 
-std::string Model::bad_reason(const page *p) const
+BC_NO_COVERAGE std::string Model::bad_reason(const page *p) const
 {
 	if (p->_mapcount != -1)
 		return "nonzero mapcount";
@@ -451,7 +451,7 @@ bool Model::free_pages_prepare(page *p, unsigned order)
 			probe.compound_head = 0;
 		}
 		probe.flags.f &= ~(1UL << PG_head);
-		if (cfg_.page_checks && !bad_reason(&probe).empty())
+		if (cfg_.page_checks && is_bad(&probe))
 			bad = true;
 		// A page that is already free (PageBuddy, or on a pcp list): a
 		// double free, refused whether or not page checks are on.
@@ -679,7 +679,7 @@ void Model::__free_pages(page *p, unsigned order)
 
 // ---------------------------------------------------------------- allocation
 
-page *Model::pick_block(zone &z, unsigned order, unsigned mt)
+BC_NO_COVERAGE page *Model::pick_block(zone &z, unsigned order, unsigned mt)
 {
 	list_head *l = &z.area[order].free_list[mt];
 	if (list_empty(l))
@@ -783,7 +783,7 @@ page *Model::rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn
 	return p;
 }
 
-void Model::prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen)
+BC_NO_COVERAGE void Model::prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen)
 {
 	const uint64_t n = uint64_t(1) << order;
 	page *head = pfn_to_page(pfn);

@@ -145,7 +145,7 @@ class Model {
 	const std::vector<zone> &zones() const { return zones_; }
 
 	// ---- pageblocks ----
-	unsigned pageblock_mt(uint64_t pfn) const { return pageblock_mt_[pfn >> cfg_.pageblock_order]; }
+	BC_NO_COVERAGE unsigned pageblock_mt(uint64_t pfn) const { return pageblock_mt_[pfn >> cfg_.pageblock_order]; }
 	void set_pageblock_mt(uint64_t pfn, unsigned mt) { pageblock_mt_[pfn >> cfg_.pageblock_order] = uint8_t(mt); }
 	bool pageblock_isolated(uint64_t pfn) const { return pageblock_mt(pfn) == MIGRATE_ISOLATE; }
 
@@ -190,7 +190,7 @@ class Model {
 	static const std::vector<std::string> &bad_kinds();
 	// Why free_pages_prepare() would refuse this page; empty when it would not.
 	std::string bad_reason(const page *p) const;
-	bool is_bad(const page *p) const
+	BC_NO_COVERAGE bool is_bad(const page *p) const
 	{
 		return p->_mapcount != -1 || p->mapping || p->_refcount != 0 || p->memcg_data ||
 		       (p->flags.f & BC_PAGE_FLAGS_CHECK_AT_FREE);
