@@ -17,9 +17,12 @@
 // __free_contig_range_common) is proved as an inductive step with its own
 // assumptions (see run_split_cell).
 
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,43 @@ namespace bc::proofs {
 namespace {
 
 constexpr unsigned timeout_ms = 5000;
+
+// --emit-smt2 DIR: every query is also written as a standalone QF_BV file
+// named "<z3 answer>.<query>.smt2" (unsat = proved, sat = counterexample), so
+// a second solver can be held to Z3's answer (ctest proofs_cvc5).
+std::string emit_dir;
+std::vector<std::string> emitted; // manifest lines: "answer file"
+
+std::string file_name(const std::string &query)
+{
+	std::string out;
+	for (char ch : query)
+		out += (isalnum((unsigned char)ch) || ch == '-' || ch == '_') ? ch : ch == '+' ? 'p' : '.';
+	return out;
+}
+
+// Proves and, with --emit-smt2, writes the same query (assumptions && !claim).
+outcome prove_and_emit(z3::context &c, const std::string &name, const z3::expr &assumptions, const z3::expr &claim)
+{
+	outcome o = prove(c, name, assumptions, claim, timeout_ms);
+	if (emit_dir.empty())
+		return o;
+	const char *answer = o.v == verdict::proved ? "unsat" : o.v == verdict::counterexample ? "sat" : "unknown";
+	z3::solver s(c);
+	s.add(assumptions);
+	s.add(!claim);
+	// to_smt2() writes no set-logic and ends with (check-sat).
+	std::string text = "(set-logic QF_BV)\n" + s.to_smt2(answer);
+	if (text.find("(check-sat)") == std::string::npos)
+		text += "(check-sat)\n";
+	std::string file = std::string(answer) + "." + file_name(name) + ".smt2";
+	std::ofstream f(emit_dir + "/" + file);
+	f << text;
+	if (!f)
+		throw std::runtime_error("cannot write " + emit_dir + "/" + file);
+	emitted.push_back(std::string(answer) + " " + file);
+	return o;
+}
 
 // Logical shift right, with the bvlshr meaning for n >= 64.
 uint64_t shr(uint64_t a, uint64_t n) { return n < 64 ? a >> n : 0; }
@@ -244,7 +284,7 @@ cell run(const row &r, const column &col)
 	std::string name = std::string(r.obl->name) + "/" + r.fn->name + (r.broken_config ? "/broken-config" : "") +
 			   "/" + col.name;
 	cell out;
-	out.out = prove(c, name, assume, r.obl->z3(in, step), timeout_ms);
+	out.out = prove_and_emit(c, name, assume, r.obl->z3(in, step));
 	if (out.out.v != verdict::counterexample) {
 		out.ok = r.expect_proved && out.out.v == verdict::proved;
 		return out;
@@ -335,8 +375,8 @@ template <page_step_fn<z3_word> Z, page_step_fn<u64_word> U> cell run_split_cell
 	if (col.symbolic)
 		assume = assume && z3::ule(shift, z3_word::lit(46)) && z3::ule(z3_word::lit(1), shift);
 	cell out;
-	out.out = prove(c, std::string("run_split/") + r.fn->name + "/" + col.name, assume,
-			run_split<z3_word>(s, pfn, shift, Z(s, pfn, shift, prepared)), timeout_ms);
+	out.out = prove_and_emit(c, std::string("run_split/") + r.fn->name + "/" + col.name, assume,
+				 run_split<z3_word>(s, pfn, shift, Z(s, pfn, shift, prepared)));
 	if (out.out.v != verdict::counterexample) {
 		out.ok = r.expect_proved && out.out.v == verdict::proved;
 		return out;
@@ -381,6 +421,12 @@ std::string cell_text(const cell &c)
 int main(int argc, char **argv)
 {
 	using namespace bc::proofs;
+	if (argc == 3 && !strcmp(argv[1], "--emit-smt2")) {
+		emit_dir = argv[2];
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: proofs [--emit-smt2 DIR]\n");
+		return 2;
+	}
 	std::vector<column> cols;
 	for (const auto &name : bc::preset_names()) {
 		auto cfg = bc::preset(name);
@@ -451,7 +497,18 @@ int main(int argc, char **argv)
 		printf("\nsolver time %.0f ms; %s\n", total,
 		       all_ok ? "every obligation proved, every mutant refuted"
 			      : "FAILED (cells marked !: not proved, not refuted, or not replayed)");
+		if (!emit_dir.empty()) {
+			std::ofstream f(emit_dir + "/MANIFEST");
+			for (const auto &e : emitted)
+				f << e << "\n";
+			printf("wrote %zu SMT-LIB2 files and MANIFEST to %s\n", emitted.size(), emit_dir.c_str());
+			if (!f)
+				throw std::runtime_error("cannot write " + emit_dir + "/MANIFEST");
+		}
 		return all_ok ? 0 : 1;
+	} catch (const std::runtime_error &e) {
+		fprintf(stderr, "proofs: %s\n", e.what());
+		return 2;
 	} catch (const z3::exception &e) {
 		fprintf(stderr, "proofs: z3: %s\n", e.msg());
 		return 2;
