@@ -24,16 +24,8 @@
 
 namespace bc {
 
-enum migratetype : uint8_t {
-	MIGRATE_UNMOVABLE,
-	MIGRATE_MOVABLE,
-	MIGRATE_RECLAIMABLE,
-	MIGRATE_PCPTYPES,
-	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
-	MIGRATE_CMA,
-	MIGRATE_ISOLATE,
-	MIGRATE_TYPES
-};
+// The enum lives in page.h, shared with the C shim; bc::MIGRATE_* too.
+using enum ::migratetype;
 const char *migratetype_name(unsigned mt);
 inline bool migratetype_is_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
 

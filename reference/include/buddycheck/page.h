@@ -63,6 +63,19 @@ enum pageflags {
 	 (1UL << PG_private_2) | (1UL << PG_writeback) | (1UL << PG_reserved) | \
 	 (1UL << PG_active) | (1UL << PG_unevictable) | (1UL << PG_mlocked))
 
+/* Pageblock migratetypes (include/linux/mmzone.h), shared by the model and
+ * the kernel shim. */
+enum migratetype {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_PCPTYPES, /* the number of types on the pcp lists */
+	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
+	MIGRATE_CMA,
+	MIGRATE_ISOLATE, /* can't allocate from here */
+	MIGRATE_TYPES
+};
+
 /* page_type value marking the head of a free buddy block (PGTY_buddy). */
 #define BC_PGTY_BUDDY 0xf0u
 #define BC_PGTY_NONE 0u

@@ -190,16 +190,6 @@ int bc_thp_order(void);
 #define GFP_USER GFP_KERNEL
 
 struct zone;
-enum migratetype {
-	MIGRATE_UNMOVABLE,
-	MIGRATE_MOVABLE,
-	MIGRATE_RECLAIMABLE,
-	MIGRATE_PCPTYPES,
-	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
-	MIGRATE_CMA,
-	MIGRATE_ISOLATE,
-	MIGRATE_TYPES
-};
 enum node_stat_item { NR_VMALLOC, NR_FREE_PAGES_NODE_STAT_PLACEHOLDER };
 
 /* fpi_t (mm/page_alloc.c): how __free_frozen_pages() frees. */
