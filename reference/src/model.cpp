@@ -850,11 +850,18 @@ void Model::split_page(page *p, unsigned order)
 		pfn_to_page(pfn + i)->_refcount = 1; // set_page_refcounted()
 }
 
-void Model::isolate_pageblocks(uint64_t start, uint64_t end)
+// [start, end) widened to whole pageblocks, clamped to the pfn space.
+void Model::pageblock_span(uint64_t &start, uint64_t &end) const
 {
 	const uint64_t pb = cfg_.pageblock_nr_pages();
 	start &= ~(pb - 1);
 	end = std::min((end + pb - 1) & ~(pb - 1), nr_pfns_);
+}
+
+void Model::isolate_pageblocks(uint64_t start, uint64_t end)
+{
+	const uint64_t pb = cfg_.pageblock_nr_pages();
+	pageblock_span(start, end);
 	for (uint64_t q = start; q < end; q += pb) {
 		if (pageblock_mt(q) == MIGRATE_ISOLATE)
 			continue;
@@ -883,8 +890,7 @@ void Model::isolate_pageblocks(uint64_t start, uint64_t end)
 void Model::unisolate_pageblocks(uint64_t start, uint64_t end)
 {
 	const uint64_t pb = cfg_.pageblock_nr_pages();
-	start &= ~(pb - 1);
-	end = std::min((end + pb - 1) & ~(pb - 1), nr_pfns_);
+	pageblock_span(start, end);
 	for (uint64_t q = start; q < end; q += pb)
 		if (pageblock_mt(q) == MIGRATE_ISOLATE)
 			set_pageblock_mt(q, pageblock_saved_mt_[q >> cfg_.pageblock_order]);

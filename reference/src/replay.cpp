@@ -749,29 +749,6 @@ const Model &lockstep::oracle_model() const { return *p->oracle.m; }
 const Model &lockstep::batched_model() const { return *p->batched.m; }
 bool lockstep::last_alloc_failed() const { return p->oracle.alloc_failed; }
 
-std::vector<handle_info> lockstep::handles() const
-{
-	std::vector<handle_info> v;
-	const engine &e = p->oracle;
-	for (size_t idx : e.live) {
-		const handle &h = e.handles[idx];
-		handle_info i;
-		i.name = h.name;
-		i.kind = h.kind == handle_kind::pages ? handle_info::pages : h.kind == handle_kind::contig ? handle_info::contig : handle_info::vmalloc;
-		for (uint64_t pfn : h.pfns)
-			if (e.owner[pfn] == int32_t(idx))
-				i.live_pfns.push_back(pfn);
-		i.whole = i.live_pfns.size() == h.pfns.size();
-		i.order = h.order;
-		i.compound = h.compound;
-		i.frozen = h.frozen;
-		i.split = h.split;
-		v.push_back(std::move(i));
-	}
-	std::sort(v.begin(), v.end(), [](const handle_info &a, const handle_info &b) { return a.name < b.name; });
-	return v;
-}
-
 replay_result replay(const trace &t, const replay_options &opt)
 {
 	lockstep ls(t.cfg, opt, t.file);

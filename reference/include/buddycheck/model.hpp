@@ -228,6 +228,7 @@ class Model {
 	void prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen);
 
   private:
+	void pageblock_span(uint64_t &start, uint64_t &end) const;
 	void setup(bool reuse_memmap);
 	void release_memmap();
 	void init_memmap(bool reuse);
@@ -241,7 +242,6 @@ class Model {
 	uint64_t pfn_in_section_mask_ = 0;
 	std::vector<uint8_t> present_;
 	std::vector<zone> zones_;
-	std::vector<int8_t> zone_idx_of_section_hint_;
 	std::vector<uint8_t> pageblock_mt_;
 	std::vector<uint8_t> pageblock_saved_mt_;
 	std::vector<uint8_t> ledger_;

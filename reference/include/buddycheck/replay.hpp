@@ -47,14 +47,9 @@ struct replay_result {
 
 replay_result replay(const trace &t, const replay_options &opt = {});
 
-// What a generator needs to know of a live allocation (as the oracle sees it).
+// Kinds of live allocation a generator sees.
 struct handle_info {
-	enum kind_t { pages, contig, vmalloc } kind = pages;
-	std::string name;
-	std::vector<uint64_t> live_pfns; // pages not yet given back, in allocation order
-	bool whole = true;               // no page given back yet
-	unsigned order = 0;
-	bool compound = false, frozen = false, split = false;
+	enum kind_t { pages, contig, vmalloc };
 };
 
 // A live allocation without copies (what a generator reads on every step).
@@ -85,7 +80,6 @@ class lockstep {
 	const Model &oracle_model() const;
 	const Model &batched_model() const;
 	bool last_alloc_failed() const;
-	std::vector<handle_info> handles() const;
 	// Back to the boot state of c, reusing the models' memory where it can.
 	void reset(const config &c);
 	size_t handle_count() const;
