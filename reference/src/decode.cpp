@@ -164,9 +164,15 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 			return invalid;
 		}
 		ls.reset(t.cfg);
-		for (const op &o : t.ops)
-			if (o.kind < op_kind::expect_chunks && !ls.step(o)) // expectations of a mutated trace claim nothing
+		size_t n = 0;
+		for (const op &o : t.ops) {
+			if (o.kind >= op_kind::expect_chunks)
+				continue; // expectations of a mutated trace claim nothing
+			if (n++ == opt.max_ops)
+				break; // as long as a decoded history at most: mutations grow texts
+			if (!ls.step(o))
 				break;
+		}
 		if (!ls.ended())
 			ls.finish();
 		const replay_result &r = ls.result();
@@ -218,9 +224,22 @@ std::string decode_trace(const uint8_t *data, size_t size, const decode_options 
 	if (is_text_trace(data, size)) { // as replayed: without its expectations
 		std::istringstream in(std::string(reinterpret_cast<const char *>(data), size));
 		std::string line, out;
-		while (std::getline(in, line))
+		trace t;
+		if (parse_trace(std::string(reinterpret_cast<const char *>(data), size), "<fuzz input>", t))
+			t.ops.clear(); // not replayed at all: keep every line for the error
+		// Cut after the max_ops-th operation, as run_input() does.
+		int last_line = 0;
+		size_t n = 0;
+		for (const op &o : t.ops)
+			if (o.kind < op_kind::expect_chunks && n++ < opt.max_ops)
+				last_line = o.line;
+		int lineno = 0;
+		while (std::getline(in, line)) {
+			if (++lineno > last_line && n > opt.max_ops)
+				break;
 			if (line.rfind("expect ", 0) != 0)
 				out += line + "\n";
+		}
 		return out;
 	}
 	byte_chooser ch(data, size);

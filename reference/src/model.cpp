@@ -28,24 +28,24 @@ namespace bc {
 
 // ---------------------------------------------------------------- lists
 
-BC_NO_COVERAGE static inline void list_init(list_head *h) { h->next = h->prev = h; }
-BC_NO_COVERAGE static inline bool list_empty(const list_head *h) { return h->next == h; }
-BC_NO_COVERAGE static inline void list_insert(list_head *n, list_head *prev, list_head *next)
+static inline void list_init(list_head *h) { h->next = h->prev = h; }
+static inline bool list_empty(const list_head *h) { return h->next == h; }
+static inline void list_insert(list_head *n, list_head *prev, list_head *next)
 {
 	next->prev = n;
 	n->next = next;
 	n->prev = prev;
 	prev->next = n;
 }
-BC_NO_COVERAGE static inline void list_add_head(list_head *n, list_head *h) { list_insert(n, h, h->next); }
-BC_NO_COVERAGE static inline void list_add_tail(list_head *n, list_head *h) { list_insert(n, h->prev, h); }
-BC_NO_COVERAGE static inline void list_unlink(list_head *n)
+static inline void list_add_head(list_head *n, list_head *h) { list_insert(n, h, h->next); }
+static inline void list_add_tail(list_head *n, list_head *h) { list_insert(n, h->prev, h); }
+static inline void list_unlink(list_head *n)
 {
 	n->prev->next = n->next;
 	n->next->prev = n->prev;
 	list_init(n);
 }
-BC_NO_COVERAGE static inline page *page_of(list_head *l)
+static inline page *page_of(list_head *l)
 {
 	return reinterpret_cast<page *>(reinterpret_cast<char *>(l) - offsetof(page, lru));
 }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <sstream>
-#include <unordered_map>
 
 namespace bc {
 
@@ -50,10 +50,16 @@ struct engine {
 	std::string role;
 	const free_family *fam;
 	std::unique_ptr<Model> m;
+	// handles[0, nr_handles) are this history's; the slots past it keep
+	// their vectors' memory for the next history (fuzzers reset often).
 	std::vector<handle> handles;
+	size_t nr_handles = 0;
 	std::vector<int32_t> owner; // pfn -> handle index, -1
 	std::vector<size_t> live;    // indices of handles with pages left, in creation order
-	std::unordered_map<std::string, int> failed_at; // handle -> line of its failed allocation
+	std::vector<std::pair<std::string, int>> failed_at; // handle -> line of its failed allocation
+	// Scratch arrays of one operation, reused (no allocation per operation).
+	std::vector<uint64_t> scratch_pfns, scratch_arr;
+	std::vector<page *> scratch_pages;
 	long vmalloc_pages = 0;
 	// results of the last operation, compared across engines
 	bool alloc_failed = false;
@@ -70,7 +76,7 @@ struct engine {
 	void reset(const config &c)
 	{
 		m->reset(c);
-		handles.clear();
+		nr_handles = 0;
 		live.clear();
 		failed_at.clear();
 		owner.assign(m->nr_pfns(), -1);
@@ -101,10 +107,10 @@ struct engine {
 	{
 		handle *found = find_live(name);
 		if (!found) {
-			auto f = failed_at.find(name);
-			if (f != failed_at.end())
-				throw bad_input{"handle '" + name + "' does not exist: its allocation at line " + std::to_string(f->second) +
-						" failed (add 'expect fail' after it to document that)"};
+			for (auto f = failed_at.rbegin(); f != failed_at.rend(); ++f)
+				if (f->first == name)
+					throw bad_input{"handle '" + name + "' does not exist: its allocation at line " + std::to_string(f->second) +
+							" failed (add 'expect fail' after it to document that)"};
 			throw bad_input{"handle '" + name + "' does not exist (never allocated, or all its pages were freed)"};
 		}
 		return *found;
@@ -114,17 +120,21 @@ struct engine {
 	{
 		if (find_live(name))
 			throw bad_input{"handle '" + name + "' already exists"};
-		handle h;
+		if (nr_handles == handles.size())
+			handles.emplace_back();
+		const size_t idx = nr_handles++;
+		handle &h = handles[idx];
 		h.name = name;
 		h.kind = k;
-		h.pfns = pfns;
+		h.pfns.assign(pfns.begin(), pfns.end());
 		h.live = pfns.size();
-		handles.push_back(std::move(h));
-		live.push_back(handles.size() - 1);
+		h.order = 0;
+		h.compound = h.frozen = h.split = false;
+		live.push_back(idx);
 		for (uint64_t p : pfns)
-			owner[p] = int32_t(handles.size() - 1);
-		alloc_pfns = pfns;
-		return handles.back();
+			owner[p] = int32_t(idx);
+		alloc_pfns.assign(pfns.begin(), pfns.end());
+		return h;
 	}
 
 	// The pfn leaves the caller's hands: the ledger and the handle forget it.
@@ -165,7 +175,7 @@ struct engine {
 			throw bad_input{"pfn " + hex(pfn) + " is frozen (refcount 0): use the frozen path"};
 	}
 
-	void set_scope(const std::vector<uint64_t> &given)
+	void set_scope(std::span<const uint64_t> given)
 	{
 		static thread_local std::vector<uint64_t> pfns;
 		pfns.assign(given.begin(), given.end());
@@ -197,9 +207,10 @@ struct engine {
 		count = h.pfns.size();
 	}
 
-	std::vector<uint64_t> array_of(const handle &h, const op &o)
+	const std::vector<uint64_t> &array_of(const handle &h, const op &o)
 	{
-		std::vector<uint64_t> a = h.pfns;
+		std::vector<uint64_t> &a = scratch_arr;
+		a.assign(h.pfns.begin(), h.pfns.end());
 		if (o.arr == array_order::sorted)
 			std::sort(a.begin(), a.end());
 		else if (o.arr == array_order::reversed)
@@ -214,7 +225,8 @@ struct engine {
 
 	void free_array(const std::vector<uint64_t> &pfns)
 	{
-		std::vector<page *> pages;
+		std::vector<page *> &pages = scratch_pages;
+		pages.clear();
 		for (uint64_t p : pfns) {
 			require_granular(p, false);
 			pages.push_back(m->pfn_to_page(p));
@@ -244,7 +256,7 @@ struct engine {
 			~note_failure()
 			{
 				if (e.alloc_failed)
-					e.failed_at[o.handle] = o.line;
+					e.failed_at.emplace_back(o.handle, o.line);
 			}
 		} note{*this, o};
 		warnings_before = mm.warnings.size();
@@ -257,7 +269,8 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> pfns;
+			std::vector<uint64_t> &pfns = scratch_pfns;
+			pfns.clear();
 			for (uint64_t i = 0; i < (uint64_t(1) << o.order); i++)
 				pfns.push_back(mm.page_to_pfn(p) + i);
 			handle &h = add(o.handle, handle_kind::pages, pfns);
@@ -290,7 +303,8 @@ struct engine {
 			if (frozen != (head->_refcount == 0))
 				throw bad_input{"'" + h.name + "' has refcount " + std::to_string(head->_refcount) + ": use " +
 						(frozen ? "free_pages" : "free_frozen")};
-			std::vector<uint64_t> pfns = h.pfns;
+			std::vector<uint64_t> &pfns = scratch_pfns;
+			pfns.assign(h.pfns.begin(), h.pfns.end());
 			if (frozen || head->_refcount == 1) {
 				for (uint64_t p : pfns)
 					release(p);
@@ -309,7 +323,7 @@ struct engine {
 			require_granular(o.pfn, false);
 			if (mm.pfn_to_page(o.pfn)->_refcount == 1)
 				release(o.pfn);
-			set_scope({o.pfn});
+			set_scope({&o.pfn, 1});
 			mm.__free_pages(mm.pfn_to_page(o.pfn), 0);
 			break;
 		}
@@ -332,7 +346,8 @@ struct engine {
 			for (uint64_t p = pfn; p < pfn + count; p++)
 				require_allocated(p);
 			handle *h = owner_of(pfn);
-			std::vector<uint64_t> pfns;
+			std::vector<uint64_t> &pfns = scratch_pfns;
+			pfns.clear();
 			for (uint64_t p = pfn; p < pfn + count; p++)
 				pfns.push_back(p);
 			const bool head = h && h->compound && h->pfns[0] == pfn;
@@ -392,7 +407,8 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> pfns;
+			std::vector<uint64_t> &pfns = scratch_pfns;
+			pfns.clear();
 			for (uint64_t p = o.pfn; p < o.pfn + o.count; p++)
 				pfns.push_back(p);
 			handle &h = add(o.handle, handle_kind::contig, pfns);
@@ -407,7 +423,8 @@ struct engine {
 				throw bad_input{"cma_release needs a frozen alloc_contig area; '" + h.name + "' is not one"};
 			if (h.live != h.pfns.size())
 				throw bad_input{"'" + h.name + "' was partly freed"};
-			std::vector<uint64_t> pfns = h.pfns;
+			std::vector<uint64_t> &pfns = scratch_pfns;
+			pfns.assign(h.pfns.begin(), h.pfns.end());
 			for (uint64_t p : pfns)
 				release(p);
 			set_scope(pfns);
@@ -417,12 +434,14 @@ struct engine {
 		case op_kind::vmalloc: {
 			if (find_live(o.handle))
 				throw bad_input{"handle '" + o.handle + "' already exists"};
-			std::vector<page *> pages;
+			std::vector<page *> &pages = scratch_pages;
+			pages.clear();
 			if (!mm.vmalloc_pages(o.count, o.huge, pages)) {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> pfns;
+			std::vector<uint64_t> &pfns = scratch_pfns;
+			pfns.clear();
 			for (page *p : pages)
 				pfns.push_back(mm.page_to_pfn(p));
 			add(o.handle, handle_kind::vmalloc, pfns);
@@ -435,8 +454,9 @@ struct engine {
 				throw bad_input{"vfree needs a vmalloc area; '" + h.name + "' is not one"};
 			if (h.live != h.pfns.size())
 				throw bad_input{"'" + h.name + "' was partly freed"};
-			std::vector<uint64_t> arr = array_of(h, o);
-			std::vector<page *> pages;
+			const std::vector<uint64_t> &arr = array_of(h, o);
+			std::vector<page *> &pages = scratch_pages;
+			pages.clear();
 			for (uint64_t p : arr) {
 				require_granular(p, false);
 				pages.push_back(mm.pfn_to_page(p));
@@ -518,12 +538,14 @@ std::optional<failure> check_after_op(engine &e, bool full)
 	return std::nullopt;
 }
 
-std::optional<failure> drained_check(engine &e)
+std::optional<failure> drained_check(engine &e, bool full = true)
 {
 	e.activate();
 	e.m->drain_all_pages();
 	if (!e.m->findings.empty())
 		return check_after_op(e, false);
+	if (!full)
+		return std::nullopt;
 	if (auto v = check_all(*e.m, e.vmalloc_pages))
 		return failure{e.role, v->invariant, v->message, v->pfn, e.m.get()};
 	if (auto v = check_canonical_form(*e.m))
@@ -685,7 +707,10 @@ struct lockstep::impl {
 	{
 		if (at_end)
 			cur = nullptr;
-		if (auto f = drained_check(oracle))
+		// An untrusted run checks the oracle too; a fuzzer trusts it (its
+		// per-page code is what every other check is measured against) and
+		// the differential check below compares the two states anyway.
+		if (auto f = drained_check(oracle, opt.check_oracle_per_op))
 			return fail(*f);
 		if (auto f = drained_check(batched))
 			return fail(*f);

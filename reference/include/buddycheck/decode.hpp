@@ -25,7 +25,7 @@ enum class decode_target { differential, bulk };
 
 struct decode_options {
 	decode_target target = decode_target::differential;
-	size_t max_ops = 64;      // operations per input
+	size_t max_ops = 24;      // operations per input (text traces are cut there too)
 	std::string preset;       // force a preset (e.g. "x86_64"); empty: decoded
 };
 

@@ -25,9 +25,10 @@ struct replay_options {
 	bool full_checks = false;
 	uint64_t full_check_max_pfns = 4096;
 	bool render_map = true;
-	// Per-operation checks of the oracle too (the full checks at `check`
-	// and at the end always cover both).  Fuzzers turn this off: the oracle
-	// is the per-page code every other check is measured against.
+	// Checks of the oracle too: after every operation, and the full drained
+	// check at `check` and at the end.  Fuzzers turn this off: the oracle
+	// is the per-page code every other check is measured against (the
+	// differential check still compares the two states at the end).
 	bool check_oracle_per_op = true;
 };
 
