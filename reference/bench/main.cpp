@@ -288,6 +288,8 @@ int main(int argc, char **argv)
 		gb_argv.push_back(s.data());
 	int gb_argc = int(gb_argv.size());
 	benchmark::Initialize(&gb_argc, gb_argv.data());
+	if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data()))
+		return 2; // this Google Benchmark lacks random interleaving (it printed why)
 
 	const free_family *fams[2] = {&oracle_family(), opt.batched};
 	for (size_t i = 0; i < results.size(); i++) {
