@@ -246,6 +246,8 @@ int main(int argc, char **argv)
 			if (!v)
 				return bad_usage("--json needs a file name");
 			opt.json = v;
+			if (!std::ofstream(opt.json)) // fail now, not after the run
+				return bad_usage("cannot write " + opt.json);
 		} else if (a == "--filter") {
 			const char *v = value();
 			if (!v)
