@@ -390,7 +390,7 @@ int main(int argc, char **argv)
 			const double pp = r.e[PER_PAGE].median_ns(), b = r.e[BATCHED].median_ns();
 			o << "    {\"name\": " << json_str(r.s->name) << ", \"seed_figure\": " << json_str(r.s->seed_text)
 			  << ", \"seed_ratio\": " << (r.s->seed_ratio > 0 ? fmt("%.4f", r.s->seed_ratio) : "null")
-			  << ", \"free_only_timed\": " << (r.s->free_only ? "true" : "false")
+			  << ", \"pages_per_iteration\": " << r.s->pages_per_iteration << ", \"free_only_timed\": " << (r.s->free_only ? "true" : "false")
 			  << ", \"wall_ratio\": " << fmt("%.4f", ratio(pp, b))
 			  << ", \"error\": " << json_str(r.e[0].error + r.e[1].error) << ",\n     \"per_page\": "
 			  << engine_json(r.e[PER_PAGE], "oracle") << ",\n     \"batched\": "

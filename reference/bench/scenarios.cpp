@@ -4,7 +4,6 @@
 // bench measures the free path, replay checks it.
 #include "scenarios.hpp"
 
-#include "buddycheck/chunk.hpp"
 #include "buddycheck/config.hpp"
 #include "buddycheck/generate.hpp"
 

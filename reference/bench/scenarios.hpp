@@ -36,7 +36,7 @@ struct scenario {
 	std::string name;
 	std::string seed_text; // the seed's published figure, as the seed states it
 	double seed_ratio = 0; // the same as a speed-up ratio (0: none published)
-	uint64_t pages_per_iteration = 0;
+	uint64_t pages_per_iteration = 0; // 0: varies
 	uint64_t iterations = 0;       // full run (the seed's loop count, scaled where noted)
 	uint64_t quick_iterations = 0; // --quick
 	// One iteration of the seed's loop: allocate, then give back through
