@@ -2,6 +2,7 @@
 //   buddycheck replay TRACE...   replay traces on the oracle and a batched engine
 //   buddycheck check             replay the golden traces, expecting their documented verdicts
 //   buddycheck presets           list the configuration presets
+//   buddycheck bench             the seeds' experiments on the model (runs buddycheck-bench)
 #include "buddycheck/decode.hpp"
 #include "buddycheck/generate.hpp"
 #include "candidate.hpp"
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <optional>
 #include <cstdlib>
@@ -35,6 +37,7 @@ static const char *usage_text =
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
+	"       buddycheck bench [--quick] [--repetitions N] [--json FILE] [--filter TEXT] [--engine NAME] [--memmap M]\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
@@ -561,6 +564,27 @@ static int cmd_wrapper(const std::vector<std::string> &args)
 	return out ? 0 : 2;
 }
 
+// The benchmark is its own binary (it links Google Benchmark): run it with
+// the same arguments; it prints its own usage errors (exit 2).
+static int cmd_bench(const std::vector<std::string> &args)
+{
+#ifdef BUDDYCHECK_BENCH_BIN
+	const char *bin = BUDDYCHECK_BENCH_BIN;
+	std::vector<char *> argv;
+	argv.push_back(const_cast<char *>(bin));
+	for (const auto &a : args)
+		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(nullptr);
+	std::fflush(stdout);
+	execv(bin, argv.data());
+	std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target)\n", bin, std::strerror(errno));
+	return 2;
+#else
+	std::fprintf(stderr, "buddycheck: this build has no benchmark (Google Benchmark was not found)\n");
+	return 2;
+#endif
+}
+
 static int cmd_presets()
 {
 	std::printf("%-10s %10s %14s %15s %17s %17s %8s\n", "preset", "PAGE_SHIFT", "MAX_PAGE_ORDER", "pageblock_order",
@@ -603,6 +627,8 @@ int main(int argc, char **argv)
 			return cmd_wrapper(args);
 		if (cmd == "decode")
 			return cmd_decode(args);
+		if (cmd == "bench")
+			return cmd_bench(args);
 		if (cmd == "presets")
 			return cmd_presets();
 		if (cmd == "engines")

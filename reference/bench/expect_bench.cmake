@@ -1,0 +1,77 @@
+# ctest driver of `buddycheck bench --quick`: the table and the JSON are
+# produced, and the deterministic counters say what batching must change.
+#   -DBUDDYCHECK=path -DOUT=dir -DMODE=reference|control|broken
+#   reference: exit 0; every scenario ran; CMA: batched takes the zone lock
+#              fewer times than per-page, and the seed's profile shape holds
+#   control:   --engine oracle (per-page against itself): the same
+#              assertions must FAIL (equal counts), so they can fail
+#   broken:    --engine run-end-off-by-one loses pages: exit 1, FAILED line
+cmake_minimum_required(VERSION 3.25)
+set(json "${OUT}/bench-${MODE}.json")
+file(REMOVE "${json}")
+if(MODE STREQUAL "broken")
+	set(engine run-end-off-by-one)
+elseif(MODE STREQUAL "control")
+	set(engine oracle)
+else()
+	set(engine reference)
+endif()
+execute_process(COMMAND "${BUDDYCHECK}" bench --quick --engine ${engine} --json "${json}"
+	RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+
+if(MODE STREQUAL "broken")
+	if(NOT rc EQUAL 1 OR NOT out MATCHES "cma 16384 alloc\\+release +FAILED: run-end-off-by-one: ")
+		message(FATAL_ERROR "a page-losing engine must fail the bench (exit 1, FAILED line); got exit ${rc}:\n${out}${err}")
+	endif()
+	return()
+endif()
+
+if(NOT rc EQUAL 0)
+	message(FATAL_ERROR "buddycheck bench exited ${rc}:\n${out}${err}")
+endif()
+foreach(want "seed figure" "cma 16384 alloc\\+release +1406 -> 402 usec +3\\.50x"
+		"alloc o9\\+split\\+free_contig_range" "vmalloc fix_size p:512 h:1" "vmalloc random_size"
+		"vfree 4096 shuffled array" "profile shape")
+	if(NOT out MATCHES "${want}")
+		message(FATAL_ERROR "the table lacks '${want}':\n${out}")
+	endif()
+endforeach()
+if(NOT EXISTS "${json}")
+	message(FATAL_ERROR "no JSON written to ${json}")
+endif()
+file(READ "${json}" doc)
+string(JSON n LENGTH "${doc}" scenarios)
+if(n LESS 16)
+	message(FATAL_ERROR "${n} scenarios in the JSON, expected 16")
+endif()
+math(EXPR last "${n} - 1")
+foreach(i RANGE ${last})
+	string(JSON err GET "${doc}" scenarios ${i} error)
+	string(JSON ratio GET "${doc}" scenarios ${i} wall_ratio)
+	if(NOT err STREQUAL "" OR ratio LESS_EQUAL 0)
+		message(FATAL_ERROR "scenario ${i}: error '${err}', wall ratio ${ratio}")
+	endif()
+endforeach()
+
+string(JSON name GET "${doc}" scenarios 0 name)
+string(JSON pp GET "${doc}" scenarios 0 per_page counters_total zone_lock)
+string(JSON b GET "${doc}" scenarios 0 batched counters_total zone_lock)
+string(JSON pp_ins GET "${doc}" scenarios 0 per_page counters_total pcp_insert)
+string(JSON b_prep GET "${doc}" scenarios 0 batched counters_total prepare)
+string(JSON before_ok GET "${doc}" cma_profile_shape before_pcp_commit_dominated)
+string(JSON after_ok GET "${doc}" cma_profile_shape after_prepare_dominated)
+set(holds TRUE)
+if(NOT name MATCHES "^cma " OR pp EQUAL 0 OR NOT b LESS pp OR NOT before_ok OR NOT after_ok OR b_prep EQUAL 0)
+	set(holds FALSE)
+endif()
+set(facts "${name}: zone_lock per-page ${pp}, batched ${b}; pcp_insert per-page ${pp_ins}; shape before ${before_ok}, after ${after_ok}")
+if(MODE STREQUAL "control")
+	if(holds)
+		message(FATAL_ERROR "control: per-page against itself passed the batching assertions (${facts})")
+	endif()
+	message(STATUS "control: the assertions fail as they must (${facts})")
+elseif(NOT holds)
+	message(FATAL_ERROR "CMA: batched must take the zone lock fewer times than per-page, with the seed's profile shape (${facts})")
+else()
+	message(STATUS "${facts}")
+endif()
