@@ -19,6 +19,10 @@
 #include <optional>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace bc::props {
 
 namespace fs = std::filesystem;
@@ -627,6 +631,72 @@ config gen_config()
 	return c;
 }
 
+// A failing case whose system under test crashed in a forked child: the
+// sanitizer's SUMMARY line names what happened at operation `ran.size()`.
+[[noreturn]] void report_crash(const shadow_pool &pool, const std::vector<op> &ran, int status)
+{
+	std::ifstream in(pool.tgt->crash_log);
+	std::string line, summary = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+							 : "exit status " + std::to_string(WEXITSTATUS(status));
+	while (std::getline(in, line))
+		if (line.rfind("SUMMARY: ", 0) == 0)
+			summary = line.substr(9);
+	replay_result r;
+	r.v = verdict::counterexample;
+	r.engine = pool.tgt->family->name;
+	r.invariant = "crash";
+	r.message = "the system under test crashed: " + summary + " (report: " + pool.tgt->crash_log + ")";
+	report(pool, ran, r);
+}
+
+// Runs the commands in a child process; returns normally when the case
+// passes there, or when it failed without crashing (then the caller runs it
+// again in-process, which reports the failure the usual way).
+template <class Cmds> bool passes_in_child(const shadow_pool &pool, const Cmds &cmds, const history_state &s0, const replay_options &ro)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return false;
+	std::fflush(nullptr);
+	const pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		const int log = open(pool.tgt->crash_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (log >= 0)
+			dup2(log, 2);
+		try {
+			system_under_test sut(pool.cfg, ro);
+			history_state s = s0;
+			for (const auto &c : cmds) {
+				const uint32_t i = uint32_t(sut.ran.size());
+				if (write(fds[1], &i, sizeof i) != sizeof i)
+					_exit(4);
+				c->run(s, sut);
+				c->apply(s);
+			}
+			_exit(sut.ls.finish().v == verdict::pass ? 0 : 3);
+		} catch (...) {
+			_exit(3);
+		}
+	}
+	close(fds[1]);
+	uint32_t i = 0, last = 0;
+	while (read(fds[0], &i, sizeof i) == sizeof i)
+		last = i;
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3))
+		return WEXITSTATUS(status) == 0;
+	std::vector<op> ran;
+	for (const auto &c : cmds) {
+		if (ran.size() > last)
+			break;
+		ran.push_back(static_cast<const trace_command &>(*c).o);
+	}
+	report_crash(pool, ran, status);
+}
+
 } // namespace
 
 void stateful_history(const target &t)
@@ -639,6 +709,8 @@ void stateful_history(const target &t)
 	const auto cmds = *rc::state::gen::commands(s0, command_gen);
 	replay_options ro;
 	ro.batched = t.family;
+	if (t.isolate && passes_in_child(*pool, cmds, s0, ro))
+		return;
 	system_under_test sut(pool->cfg, ro);
 	RC_TAG(pool->cfg.preset, cmds.size() / 10 * 10);
 	rc::state::runAll(cmds, s0, sut);

@@ -33,6 +33,11 @@ struct target {
 	const free_family *family;
 	std::string replay_args;
 	std::string stem;
+	// Run each case's system under test in a forked child, so that a
+	// sanitizer abort in a candidate's C code is a failing case that
+	// rapidcheck can shrink (its report goes to crash_log).
+	bool isolate = false;
+	std::string crash_log;
 };
 
 // Property: for any configuration (scaled presets, every memory model) and any
