@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(variants, broken, ::testing::ValuesIn(broken_variants()
 
 int main(int argc, char **argv)
 {
-	default_seed(1); // before rapidcheck reads RC_PARAMS
+	default_params(1, 1000); // before rapidcheck reads RC_PARAMS
 	::testing::InitGoogleTest(&argc, argv);
 	return RUN_ALL_TESTS();
 }

@@ -749,14 +749,16 @@ outcome check_quietly(const std::function<void()> &property, const rc::detail::T
 	return out;
 }
 
-void default_seed(uint64_t seed)
+void default_params(uint64_t seed, int max_success)
 {
 	const char *e = std::getenv("RC_PARAMS");
 	std::string p = e ? e : "";
-	if (p.find("seed=") == std::string::npos) {
-		p += (p.empty() ? "" : " ") + std::string("seed=") + std::to_string(seed);
-		setenv("RC_PARAMS", p.c_str(), 1);
-	}
+	const char *scale = std::getenv("BUDDYCHECK_PROPERTIES_SCALE");
+	if (p.find("seed=") == std::string::npos)
+		p += " seed=" + std::to_string(seed);
+	if (p.find("max_success=") == std::string::npos)
+		p += " max_success=" + std::to_string(uint64_t(max_success) * (scale ? std::max(1ul, std::strtoul(scale, nullptr, 10)) : 1));
+	setenv("RC_PARAMS", p.c_str(), 1);
 }
 
 } // namespace bc::props

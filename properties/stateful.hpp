@@ -58,8 +58,10 @@ struct outcome {
 rc::detail::TestParams params_from_config(double scale = 1.0);
 outcome check_quietly(const std::function<void()> &property, const rc::detail::TestParams &params);
 
-// RC_PARAMS with a fixed default seed: called by main() before rapidcheck
-// reads its configuration, so that a run without a seed is reproducible.
-void default_seed(uint64_t seed);
+// RC_PARAMS with defaults for what it does not name: a fixed seed (a run
+// is reproducible) and max_success times $BUDDYCHECK_PROPERTIES_SCALE (the
+// `long` ctest label sets 100).  Called by main() before rapidcheck reads
+// its configuration.
+void default_params(uint64_t seed, int max_success);
 
 } // namespace bc::props
