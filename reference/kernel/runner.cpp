@@ -5,9 +5,16 @@
 //   <runner> replay [--memmap M] TRACE           exit 0 pass, 1 counterexample, 2 bad input
 //   <runner> suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX
 //            prints one line: RESULT verdict=... chunks=N minimal=M traces=K [trace=PATH invariant=NAME] message=...
+//   <runner> properties --seconds S --seed N --out PREFIX --candidate FILE.c [--isolate 1]
+//            the stateful history property (properties/) with the candidate, in
+//            rounds of rapidcheck runs until it is falsified or time is up
+//            (--isolate: every case in a forked child, so that a sanitizer abort
+//            is shrunk too; `buddycheck check` reruns so after a crash); prints
+//            RESULT verdict=pass|falsified cases=N [ops=K trace=PATH invariant=NAME] message=...
 #include "buddycheck/generate.hpp"
 #include "buddycheck/replay.hpp"
 #include "buddycheck_candidate.h"
+#include "stateful.hpp"
 
 namespace bc {
 free_family candidate_family();
@@ -182,6 +189,55 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 	return 0;
 }
 
+static int cmd_properties(int argc, char **argv, const free_family &fam)
+{
+	std::string out = "candidate", candidate = "FILE.c";
+	double seconds = 2;
+	uint64_t seed = 1;
+	bool isolate = false;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		std::string a = argv[i], v = argv[i + 1];
+		if (a == "--isolate")
+			isolate = v == "1";
+		else if (a == "--seconds")
+			seconds = std::atof(v.c_str());
+		else if (a == "--seed")
+			seed = std::strtoull(v.c_str(), nullptr, 0);
+		else if (a == "--out")
+			out = v;
+		else if (a == "--candidate")
+			candidate = v;
+	}
+	const fs::path prefix(out);
+	setenv("BUDDYCHECK_PROPERTIES_OUT", prefix.parent_path().empty() ? "." : prefix.parent_path().c_str(), 1);
+	props::target t{&fam, "--candidate " + candidate, prefix.filename().string() + "-properties"};
+	t.isolate = isolate;
+	t.crash_log = out + "-properties-crash.log";
+	// Rounds of 50 cases with successive seeds: the time bound is checked
+	// between rounds, and a falsified round is shrunk to the end.
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+	rc::detail::TestParams params;
+	params.maxSuccess = 50;
+	int cases = 0;
+	for (uint64_t round = 0; round == 0 || std::chrono::steady_clock::now() < deadline; round++) {
+		params.seed = seed * 1000003 + round;
+		const props::outcome o = props::check_quietly([&] { props::stateful_history(t); }, params);
+		cases += o.successes + (o.falsified ? 1 : 0);
+		if (o.falsified) {
+			std::printf("RESULT verdict=falsified cases=%d ops=%zu trace=%s invariant=%s message=%s\n", cases, o.shrunk.ops,
+				    o.shrunk.file.c_str(), o.shrunk.invariant.c_str(), one_line(o.shrunk.message).c_str());
+			std::fputs(o.description.c_str(), stderr);
+			return 1;
+		}
+		if (o.gave_up) {
+			std::printf("RESULT verdict=error cases=%d message=%s\n", cases, one_line(o.description).c_str());
+			return 2;
+		}
+	}
+	std::printf("RESULT verdict=pass cases=%d message=no counterexample\n", cases);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const free_family fam = candidate_family();
@@ -189,7 +245,11 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 2, argv + 2, fam);
 	if (argc >= 2 && std::string(argv[1]) == "suite")
 		return cmd_suite(argc - 2, argv + 2, fam);
-	std::fprintf(stderr, "usage: %s replay [--memmap M] TRACE | suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX\n",
+	if (argc >= 2 && std::string(argv[1]) == "properties")
+		return cmd_properties(argc - 2, argv + 2, fam);
+	std::fprintf(stderr,
+		     "usage: %s replay [--memmap M] TRACE | suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX"
+		     " | properties --seconds S --seed N --out PREFIX --candidate FILE.c\n",
 		     argv[0]);
 	return 2;
 }

@@ -33,7 +33,7 @@ using namespace bc;
 
 static const char *usage_text =
 	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
-	"       buddycheck check [--seconds S] [--fuzz-seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
+	"       buddycheck check [--seconds S] [--fuzz-seconds S] [--property-seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
@@ -269,6 +269,7 @@ static int cmd_check(const std::vector<std::string> &args)
 {
 	double seconds = 1;
 	double fuzz_seconds = 10;
+	double property_seconds = 1;
 	uint64_t seed = 1;
 	bool verbose = false;
 	fs::path out = "buddycheck-out";
@@ -292,6 +293,11 @@ static int cmd_check(const std::vector<std::string> &args)
 			fuzz_seconds = std::strtod(args[++i].c_str(), &end);
 			if (*end || fuzz_seconds < 0 || fuzz_seconds > 86400)
 				return usage_error("--fuzz-seconds takes a number of seconds (0..86400; 0: no fuzzing)");
+		} else if (a == "--property-seconds" && i + 1 < args.size()) {
+			char *end = nullptr;
+			property_seconds = std::strtod(args[++i].c_str(), &end);
+			if (*end || property_seconds < 0 || property_seconds > 86400)
+				return usage_error("--property-seconds takes a number of seconds (0..86400; 0: no property run)");
 		} else if (a == "--verbose" || a == "-v") {
 			verbose = true;
 		} else if (a.rfind("--", 0) == 0) {
@@ -315,8 +321,9 @@ static int cmd_check(const std::vector<std::string> &args)
 	const char *models[] = {"flat", "vmemmap", "sparse"};
 	bool any_cx = false, any_bad = false, any_unexpected = false;
 	std::vector<std::string> notes;
-	std::printf("%-36s %-16s %-16s %-16s %s%s\n", "candidate", "flat", "vmemmap", "sparse",
-		    fuzz_seconds > 0 ? "fuzz             " : "", builtin ? "expected" : "");
+	std::printf("%-36s %-16s %-16s %-16s %s%s%s\n", "candidate", "flat", "vmemmap", "sparse",
+		    property_seconds > 0 ? "properties        " : "", fuzz_seconds > 0 ? "fuzz             " : "",
+		    builtin ? "expected" : "");
 	std::vector<std::pair<std::string, fs::path>> fuzzers;
 	for (const auto &f : files) {
 		cli::build_result b = cli::build_candidate(f);
@@ -380,6 +387,49 @@ static int cmd_check(const std::vector<std::string> &args)
 						"\n    replay: buddycheck replay --candidate " + f.string() + " --memmap " + mm + " " + c.trace);
 			}
 			if (builtin && expect[mm] != c.verdict)
+				row_ok = false;
+		}
+		if (property_seconds > 0) {
+			// The stateful property (properties/): falsified, with the length
+			// of its shrunk history, or pass.  A sanitizer abort kills the
+			// in-process run; the rerun forks a child per case and shrinks it.
+			const std::string stem = f.stem().string();
+			const fs::path err = out / (stem + "-properties.log");
+			std::string result;
+			for (const char *isolate : {"0", "1"}) {
+				// Children that crash print reports by the dozen while shrinking: unsymbolized.
+				std::string cmd = std::string("ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:symbolize=") +
+						  (isolate[0] == '1' ? "0 '" : "1 '") +
+						  b.runner.string() + "' properties --seconds " + std::to_string(property_seconds) + " --seed " +
+						  std::to_string(seed) + " --out '" + (out / stem).string() + "' --candidate '" + f.string() +
+						  "' --isolate " + isolate + " 2> '" + err.string() + "'";
+				FILE *p = popen(cmd.c_str(), "r");
+				char buf[4096];
+				while (p && fgets(buf, sizeof buf, p))
+					if (std::string(buf).rfind("RESULT ", 0) == 0)
+						result = buf;
+				if (p)
+					pclose(p);
+				if (!result.empty())
+					break;
+			}
+			if (!result.empty() && result.back() == '\n')
+				result.pop_back();
+			std::string v = result.empty() ? "error" : field(result, "verdict"), cellv = v;
+			if (v == "falsified") {
+				cellv = "FALSIFIED(" + field(result, "ops") + " ops)";
+				any_cx = true;
+				notes.push_back(f.string() + " [properties]: " + field(result, "invariant") + ": " + field(result, "message") +
+						"\n    trace:  " + field(result, "trace") + " (shrunk: " + field(result, "ops") +
+						" operations)\n    replay: buddycheck replay --candidate " + f.string() + " " + field(result, "trace"));
+			} else if (v == "pass") {
+				fs::remove(err, ec);
+			} else {
+				any_bad = true;
+				notes.push_back(f.string() + " [properties]: the property run failed; see " + err.string());
+			}
+			row += cellv + std::string(std::max<int>(1, 18 - int(cellv.size())), ' ');
+			if (builtin && expect.count("properties") && expect["properties"] != v)
 				row_ok = false;
 		}
 		if (fuzz_seconds > 0) {

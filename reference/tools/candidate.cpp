@@ -18,6 +18,12 @@
 #ifndef BUDDYCHECK_REFERENCE_LIB
 #define BUDDYCHECK_REFERENCE_LIB ""
 #endif
+#ifndef BUDDYCHECK_PROPERTIES_LIB
+#define BUDDYCHECK_PROPERTIES_LIB ""
+#endif
+#ifndef BUDDYCHECK_RAPIDCHECK_LIB
+#define BUDDYCHECK_RAPIDCHECK_LIB ""
+#endif
 
 namespace fs = std::filesystem;
 
@@ -145,7 +151,8 @@ static std::string toolchain_fingerprint()
 {
 	std::string f;
 	std::error_code ec;
-	for (const fs::path &p : {fs::path(BUDDYCHECK_RUNNER_LIB), fs::path(BUDDYCHECK_SHIM_LIB), fs::path(BUDDYCHECK_REFERENCE_LIB)})
+	for (const fs::path &p : {fs::path(BUDDYCHECK_RUNNER_LIB), fs::path(BUDDYCHECK_SHIM_LIB), fs::path(BUDDYCHECK_REFERENCE_LIB),
+				  fs::path(BUDDYCHECK_PROPERTIES_LIB)})
 		f += p.string() + std::to_string(fs::file_size(p, ec)) + std::to_string(fs::last_write_time(p, ec).time_since_epoch().count());
 	for (const auto &e : fs::recursive_directory_iterator(source_dir() / "reference" / "kernel", ec))
 		if (e.is_regular_file(ec))
@@ -212,7 +219,8 @@ build_result build_candidate(const fs::path &candidate_in)
 	const std::string compile = cc + " " + cflags + " -c " + quote((dir / "wrapper.c").string()) + " -o " +
 				    quote((dir / "wrapper.o").string()) + " > " + quote(log.string()) + " 2>&1";
 	const std::string link = cxx + " -fsanitize=address,undefined " + quote((dir / "wrapper.o").string()) + " " +
-				 quote(BUDDYCHECK_RUNNER_LIB) + " " + quote(BUDDYCHECK_SHIM_LIB) + " " + quote(BUDDYCHECK_REFERENCE_LIB) + " -o " +
+				 quote(BUDDYCHECK_RUNNER_LIB) + " " + quote(BUDDYCHECK_PROPERTIES_LIB) + " " + quote(BUDDYCHECK_SHIM_LIB) + " " +
+				 quote(BUDDYCHECK_REFERENCE_LIB) + " " + quote(BUDDYCHECK_RAPIDCHECK_LIB) + " -o " +
 				 quote((dir / "runner.tmp").string()) + " >> " + quote(log.string()) + " 2>&1";
 	if (std::system(compile.c_str()) != 0 || std::system(link.c_str()) != 0) {
 		r.compiler_output = read_file(log);
