@@ -23,7 +23,7 @@ RC_GTEST_PROP(buddy, canonical_form_whatever_the_free_order, ()) { canonical_for
 
 RC_GTEST_PROP(stateful, reference_matches_oracle, ())
 {
-	static const target t{&reference_family(), "--engine reference", "stateful_history-reference"};
+	static const target t{&reference_family(), "--engine reference", "stateful_history-reference", false, {}};
 	stateful_history(t);
 }
 
@@ -61,7 +61,7 @@ class broken : public ::testing::TestWithParam<broken_variant> {};
 TEST_P(broken, stateful_history_falsified_with_short_history)
 {
 	const broken_variant &v = GetParam();
-	const target t{v.family, std::string("--engine ") + v.name, std::string("stateful_history-") + v.name};
+	const target t{v.family, std::string("--engine ") + v.name, std::string("stateful_history-") + v.name, false, {}};
 	const outcome o = check_quietly([&] { stateful_history(t); }, params_from_config());
 	expect_falsified(v.name, o);
 	ASSERT_TRUE(o.falsified);

@@ -210,7 +210,7 @@ static int cmd_properties(int argc, char **argv, const free_family &fam)
 	}
 	const fs::path prefix(out);
 	setenv("BUDDYCHECK_PROPERTIES_OUT", prefix.parent_path().empty() ? "." : prefix.parent_path().c_str(), 1);
-	props::target t{&fam, "--candidate " + candidate, prefix.filename().string() + "-properties"};
+	props::target t{&fam, "--candidate " + candidate, prefix.filename().string() + "-properties", false, {}};
 	t.isolate = isolate;
 	t.crash_log = out + "-properties-crash.log";
 	// Rounds of 50 cases with successive seeds: the time bound is checked
