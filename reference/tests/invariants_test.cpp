@@ -301,6 +301,96 @@ TEST_F(InvariantsTest, FreeListMigratetypeCatchesBlockOnWrongList)
 	EXPECT_NE(v->message.find("pageblock 0x110"), std::string::npos) << v->message;
 }
 
+// A list node that is no struct page of the memmap (a stray pointer).
+TEST_F(InvariantsTest, FreeListStructureCatchesCorruptEntries)
+{
+	ASSERT_NO_FATAL_FAILURE(make_realistic());
+	page stray{};
+	auto splice = [&](list_head *h) {
+		stray.buddy_list.next = h->next;
+		stray.buddy_list.prev = h;
+		h->next->prev = &stray.buddy_list;
+		h->next = &stray.buddy_list;
+	};
+	auto unsplice = [&](list_head *h) {
+		h->next = stray.buddy_list.next;
+		h->next->prev = h;
+	};
+	list_head *buddy = &m->zones()[1].area[0].free_list[bc::MIGRATE_MOVABLE];
+	splice(buddy);
+	auto v = bc::check_free_list_structure(*m);
+	unsplice(buddy);
+	ASSERT_TRUE(fires(v, bc::inv::free_list_structure, no_pfn));
+	EXPECT_NE(v->message.find("free_area[0][Movable] holds a corrupt entry"), std::string::npos) << v->message;
+	list_head *pcp = &m->zones()[1].pcp[0].lists[0];
+	splice(pcp);
+	v = bc::check_free_list_structure(*m);
+	unsplice(pcp);
+	ASSERT_TRUE(fires(v, bc::inv::free_list_structure, no_pfn));
+	EXPECT_NE(v->message.find("pcp list of zone Normal holds a corrupt entry"), std::string::npos) << v->message;
+	EXPECT_TRUE(holds(bc::check_free_list_structure(*m)));
+}
+
+TEST_F(InvariantsTest, FreeListStructureCatchesPcpEntryWhosePageDisagrees)
+{
+	ASSERT_NO_FATAL_FAILURE(make_realistic()); // 0x208.. sit on cpu 0's pcp list
+	ASSERT_EQ(m->pfn_to_page(0x208)->bc_where, BC_ON_PCP);
+	ASSERT_TRUE(holds(bc::check_free_list_structure(*m)));
+	m->pfn_to_page(0x208)->bc_cpu = 1; // on cpu 0's list, says cpu 1
+	auto v = bc::check_free_list_structure(*m);
+	ASSERT_TRUE(fires(v, bc::inv::free_list_structure, 0x208));
+	EXPECT_NE(v->message.find("is on a pcp list (cpu 0"), std::string::npos) << v->message;
+}
+
+// check_all() reports whichever predicate fires, with its own name.
+TEST_F(InvariantsTest, CheckAllReportsEachPredicate)
+{
+	struct breaker {
+		const char *invariant;
+		void (*brk)(bc::Model &);
+	};
+	const breaker breakers[] = {
+		{bc::inv::free_list_structure, [](bc::Model &m) { m.pfn_to_page(0x300)->page_type = BC_PGTY_NONE; }},
+		{bc::inv::free_counters, [](bc::Model &m) { m.zones()[1].nr_free_pages += 1; }},
+		{bc::inv::free_list_migratetype, [](bc::Model &m) { m.set_pageblock_mt(0x310, bc::MIGRATE_UNMOVABLE); }},
+		{bc::inv::nr_vmalloc, [](bc::Model &m) { m.nr_vmalloc += 1; }},
+	};
+	for (const breaker &b : breakers) {
+		use(small_config());
+		ASSERT_EQ(m->buddy_order_at(0x300), 5);
+		ASSERT_TRUE(holds(bc::check_all(*m, 0)));
+		b.brk(*m);
+		auto v = bc::check_all(*m, 0);
+		ASSERT_TRUE(v.has_value()) << b.invariant << " did not fire";
+		EXPECT_EQ(v->invariant, std::string(b.invariant)) << v->message;
+	}
+}
+
+TEST(DescribePfn, NamesEveryState)
+{
+	bc::config c = *bc::preset("small");
+	c.nr_sections = 4;
+	c.holes = {2};
+	c.zones = {{"DMA", 3, 0x100}, {"Normal", 0x100, 0x200}}; // pfns 0-2: in no zone, reserved
+	bc::Model m(c);
+	bc::set_current(&m);
+	bc::set_active_family(&bc::reference_family());
+	EXPECT_EQ(bc::describe_pfn(m, m.nr_pfns()), "beyond the last pfn");
+	EXPECT_EQ(bc::describe_pfn(m, 0x110), "hole (section not present)"); // section 2: 0x100-0x17f
+	EXPECT_NE(bc::describe_pfn(m, 0).find("reserved"), std::string::npos) << bc::describe_pfn(m, 0);
+	// A poisoned page that fails free_pages_prepare() stays leaked.
+	page *p = m.alloc_pages(0, bc::MIGRATE_MOVABLE, -1, false, false);
+	ASSERT_NE(p, nullptr);
+	const uint64_t pfn = m.page_to_pfn(p);
+	m.set_hwpoison(pfn);
+	caller_free_page(m, pfn);
+	const std::string d = bc::describe_pfn(m, pfn);
+	EXPECT_NE(d.find("leaked by a failed free_pages_prepare()"), std::string::npos) << d;
+	EXPECT_NE(d.find("HWPoison"), std::string::npos) << d;
+	bc::set_current(nullptr);
+	bc::set_active_family(nullptr);
+}
+
 // ------------------------------------------------------------ counters
 
 TEST_F(InvariantsTest, FreeCountersCatchNrFreePagesDrift)
@@ -404,6 +494,21 @@ TEST_F(InvariantsTest, DiffStatesNamesPageWithDifferentRefcount)
 	ASSERT_TRUE(holds(bc::diff_states(*m, other)));
 	other.pfn_to_page(b)->_refcount++; // one more reference on one side
 	ASSERT_TRUE(fires(bc::diff_states(*m, other), bc::inv::differential, b));
+}
+
+TEST_F(InvariantsTest, DiffStatesComparesCounters)
+{
+	bc::Model other(small_config());
+	ASSERT_TRUE(holds(bc::diff_states(*m, other)));
+	other.zones()[1].nr_free_pages += 1; // every pfn the same, the counter not
+	auto v = bc::diff_states(*m, other);
+	ASSERT_TRUE(fires(v, bc::inv::differential, no_pfn));
+	EXPECT_NE(v->message.find("zone Normal NR_FREE_PAGES: oracle"), std::string::npos) << v->message;
+	other.zones()[1].nr_free_pages -= 1;
+	other.nr_vmalloc += 1;
+	v = bc::diff_states(*m, other);
+	ASSERT_TRUE(fires(v, bc::inv::differential, no_pfn));
+	EXPECT_NE(v->message.find("NR_VMALLOC: oracle 0, batched 1"), std::string::npos) << v->message;
 }
 
 // ------------------------------------------------------------ check_range

@@ -675,6 +675,55 @@ TEST(FreeFamily, FreeContigFrozenRangeFreesCompoundHeadAsOneBlock)
 	EXPECT_EQ(drained_problems(m), "");
 }
 
+TEST(FreeFamily, FreeContigFrozenRangeWarnsOnTailAndOnWrongSize)
+{
+	world w(make_cfg());
+	Model &m = w.m;
+	const uint64_t head = pfn_of(m, m.alloc_pages(2, MIGRATE_MOVABLE, NORMAL, true, true));
+	ASSERT_NE(head, no_pfn);
+	// A tail page: WARN, nothing freed.
+	reference_family().free_contig_frozen_range(head + 1, 1);
+	ASSERT_EQ(m.warnings.size(), 1u);
+	EXPECT_EQ(m.warnings[0].pfn, head + 1);
+	EXPECT_NE(m.warnings[0].message.find("tail"), std::string::npos) << m.warnings[0].message;
+	EXPECT_FALSE(is_free(m, head));
+	// The head with a size that is not its compound order: WARN, then the
+	// kernel frees at the order the size gives (here 2^1 of its 2^2 pages).
+	hand_back(m, head, 2);
+	reference_family().free_contig_frozen_range(head, 2);
+	ASSERT_EQ(m.warnings.size(), 2u);
+	EXPECT_NE(m.warnings[1].message.find("does not match"), std::string::npos) << m.warnings[1].message;
+}
+
+TEST(FreeFamily, OraclePreparedRangeFreesPageByPage)
+{
+	world w(make_cfg("x86_64"));
+	Model &m = w.m;
+	set_active_family(&oracle_family());
+	ASSERT_TRUE(take(m, 0x1003, 20, true));
+	for (uint64_t pfn = 0x1003; pfn < 0x1003 + 20; pfn++)
+		ASSERT_TRUE(m.free_pages_prepare(m.pfn_to_page(pfn), 0));
+	hand_back(m, 0x1003, 20);
+	m.free_log.clear();
+	oracle_family().free_prepared_contig_range(m.pfn_to_page(0x1003), 20);
+	EXPECT_EQ(m.free_log, std::vector<unsigned>(20, 0)); // twenty order-0 frees
+	EXPECT_EQ(drained_problems(m), "");
+	uint64_t head;
+	unsigned order;
+	ASSERT_TRUE(m.free_block_of(0x1003, &head, &order));
+	EXPECT_EQ(head, 0x1000u); // merged back as the batched reference does
+	EXPECT_EQ(order, 10u);
+}
+
+TEST(FreeFamily, FamiliesByName)
+{
+	EXPECT_EQ(family_by_name("reference"), &reference_family());
+	EXPECT_EQ(family_by_name("oracle"), &oracle_family());
+	for (const auto &v : broken_variants())
+		EXPECT_EQ(family_by_name(v.name), v.family) << v.name;
+	EXPECT_EQ(family_by_name("no-such-engine"), nullptr);
+}
+
 TEST(FreeFamily, FreePagesBulkFreesContiguousPiecesAndReschedules)
 {
 	world w(make_cfg(), recording_family());
