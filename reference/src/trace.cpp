@@ -2,6 +2,7 @@
 
 #include "buddycheck/model.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <cstdio>
@@ -89,8 +90,30 @@ std::string handle_arg(const std::string &s)
 
 bool looks_like_number(const std::string &s) { return !s.empty() && isdigit((unsigned char)s[0]); }
 
+// The whitespace-separated words of a line, into a reused vector (the
+// fuzzers parse text traces on every input: no stream per line).
+void split_words(const std::string &line, std::vector<std::string> &w)
+{
+	size_t n = 0, i = 0;
+	while (true) {
+		while (i < line.size() && std::isspace((unsigned char)line[i]))
+			i++;
+		if (i == line.size())
+			break;
+		size_t j = i;
+		while (j < line.size() && !std::isspace((unsigned char)line[j]))
+			j++;
+		if (n == w.size())
+			w.emplace_back();
+		w[n++].assign(line, i, j - i);
+		i = j;
+	}
+	w.resize(n);
+}
+
 struct parser {
 	trace &t;
+	std::vector<std::string> w; // the current line's words
 	bool zones_explicit = false;
 	bool config_done = false;
 	int last_config_line = 0;
@@ -445,11 +468,7 @@ struct parser {
 			return;
 		}
 		std::string line = raw.substr(0, raw.find('#'));
-		std::vector<std::string> w;
-		std::stringstream ss(line);
-		std::string tok;
-		while (ss >> tok)
-			w.push_back(tok);
+		split_words(line, w);
 		if (w.empty())
 			return;
 		for (unsigned char ch : line)
@@ -486,15 +505,20 @@ struct parser {
 
 std::optional<trace_error> parse_trace(const std::string &text, const std::string &file, trace &out)
 {
-	out = trace{};
 	out.file = file;
 	out.cfg = *preset("small");
-	parser p{out};
-	std::stringstream ss(text);
+	out.ops.clear(); // keeps its capacity: a fuzzer parses into the same trace
+	out.meta.clear();
+	parser p{out, {}};
 	std::string line;
 	int lineno = 0;
 	try {
-		while (std::getline(ss, line)) {
+		for (size_t at = 0; at < text.size();) {
+			size_t nl = text.find('\n', at);
+			if (nl == std::string::npos)
+				nl = text.size();
+			line.assign(text, at, nl - at);
+			at = nl + 1;
 			lineno++;
 			if (line.size() > 100000)
 				throw parse_failure{"line longer than 100000 characters"};
