@@ -90,7 +90,7 @@ set(facts "${name}: zone_lock per-page ${pp}, ${engine_name} ${b}; pcp_insert pe
 if(MODE MATCHES "^candidate_")
 	string(REGEX REPLACE "^candidate_" "" stem "${MODE}")
 	if(NOT engine_name STREQUAL "${stem}.c" OR NOT candidate MATCHES "/${stem}\\.c$"
-			OR NOT out MATCHES "per-page = oracle, ${stem} = candidate [^\n]*${stem}\\.c \\(clang-14 -O2"
+			OR NOT out MATCHES "per-page = oracle, ${stem} = [^\n]*${stem}\\.c \\(candidate, clang-14 -O2"
 			OR NOT out MATCHES " pp/${stem} ")
 		message(FATAL_ERROR "the table and the JSON must name the candidate ${stem}.c (JSON: engine '${engine_name}', candidate '${candidate}'):\n${out}")
 	endif()

@@ -337,12 +337,15 @@ int bc::bench::bench_main(int argc, char **argv, const free_family *candidate)
 	const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 
 	// ---- the table
-	// A candidate's columns carry its name (the file's stem), widened to fit.
-	const std::string col = opt.candidate.empty() ? "batched" : std::filesystem::path(opt.candidate).stem().string();
+	// A candidate's columns carry its name (the file's stem) up to 12
+	// characters, widened to fit; the line above them names the file.
+	std::string col = opt.candidate.empty() ? "batched" : std::filesystem::path(opt.candidate).stem().string();
+	if (col.size() > 12)
+		col = "candidate";
 	const int w_us = std::max(9, int(col.size())), w_cnt = std::max(15, int(col.size()) + 3);
 	const std::string batched_what = opt.candidate.empty()
 						 ? std::string(opt.batched->name)
-						 : "candidate " + opt.candidate + " (clang-14 -O2, no sanitizers)";
+						 : opt.candidate + " (candidate, clang-14 -O2, no sanitizers)";
 	std::printf("buddycheck bench: preset %s, %llu pages, memmap %s, alloc=kernel, pcp high %u batch %u; "
 		    "per-page = oracle, %s = %s\n",
 		    cfg.preset.c_str(), (unsigned long long)cfg.nr_pfns(), memmap_name(cfg.memmap), cfg.pcp_high,

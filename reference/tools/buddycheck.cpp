@@ -630,6 +630,10 @@ static int cmd_bench(const std::vector<std::string> &args)
 		if (std::find(pass.begin(), pass.end(), "--engine") != pass.end())
 			return usage_error("--engine and --candidate exclude each other");
 		const fs::path c = cli::resolve_candidate(pass[i + 1]);
+		if (!fs::is_regular_file(c)) {
+			std::fprintf(stderr, "buddycheck: %s: no such file, nor a built-in candidate\n", pass[i + 1].c_str());
+			return 2;
+		}
 		cli::build_result b = cli::build_bench(c);
 		if (!b.ok) {
 			std::fputs(b.compiler_output.c_str(), stderr);
