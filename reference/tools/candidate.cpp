@@ -129,7 +129,7 @@ fs::path cache_dir()
 fs::path resolve_candidate(const std::string &name)
 {
 	std::error_code ec;
-	if (fs::exists(name, ec))
+	if (fs::is_regular_file(name, ec))
 		return name;
 	const fs::path dir = source_dir() / "reference" / "candidates";
 	for (const fs::path &p : {dir / name, dir / (name + ".c")})
