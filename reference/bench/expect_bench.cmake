@@ -6,22 +6,41 @@
 #   control:   --engine oracle (per-page against itself): the same
 #              assertions must FAIL (equal counts), so they can fail
 #   broken:    --engine run-end-off-by-one loses pages: exit 1, FAILED line
+#   candidate_reference: --candidate reference.c (built -O2 without
+#              sanitizers): the JSON names it, and its counters show the gain
+#   candidate_naive: --candidate naive (the built-in, the old per-page code):
+#              its counters show NO gain (zone lock and pcp inserts as many
+#              as the oracle's, not the seed's profile shape after)
+#   candidate_compile_error: -DCANDIDATE=file.c that does not compile: exit 2,
+#              the compiler's message
 cmake_minimum_required(VERSION 3.25)
 set(json "${OUT}/bench-${MODE}.json")
 file(REMOVE "${json}")
 if(MODE STREQUAL "broken")
-	set(engine run-end-off-by-one)
+	set(engine --engine run-end-off-by-one)
 elseif(MODE STREQUAL "control")
-	set(engine oracle)
+	set(engine --engine oracle)
+elseif(MODE STREQUAL "candidate_reference")
+	set(engine --candidate "${SOURCE}/reference/candidates/reference.c")
+elseif(MODE STREQUAL "candidate_naive")
+	set(engine --candidate naive)
+elseif(MODE STREQUAL "candidate_compile_error")
+	set(engine --candidate "${CANDIDATE}")
 else()
-	set(engine reference)
+	set(engine --engine reference)
 endif()
-execute_process(COMMAND "${BUDDYCHECK}" bench --quick --engine ${engine} --json "${json}"
+execute_process(COMMAND "${BUDDYCHECK}" bench --quick ${engine} --json "${json}"
 	RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 
 if(MODE STREQUAL "broken")
 	if(NOT rc EQUAL 1 OR NOT out MATCHES "cma 16384 alloc\\+release +FAILED: run-end-off-by-one: ")
 		message(FATAL_ERROR "a page-losing engine must fail the bench (exit 1, FAILED line); got exit ${rc}:\n${out}${err}")
+	endif()
+	return()
+endif()
+if(MODE STREQUAL "candidate_compile_error")
+	if(NOT rc EQUAL 2 OR NOT err MATCHES "error: " OR NOT err MATCHES "does not compile" OR EXISTS "${json}")
+		message(FATAL_ERROR "a candidate that does not compile: exit 2 with the compiler's message; got exit ${rc}:\n${out}${err}")
 	endif()
 	return()
 endif()
@@ -64,8 +83,28 @@ set(holds TRUE)
 if(NOT name MATCHES "^cma " OR pp EQUAL 0 OR NOT b LESS pp OR NOT before_ok OR NOT after_ok OR b_prep EQUAL 0)
 	set(holds FALSE)
 endif()
-set(facts "${name}: zone_lock per-page ${pp}, batched ${b}; pcp_insert per-page ${pp_ins}; shape before ${before_ok}, after ${after_ok}")
-if(MODE STREQUAL "control")
+string(JSON b_ins GET "${doc}" scenarios 0 batched counters_total pcp_insert)
+string(JSON engine_name GET "${doc}" batched_engine)
+string(JSON candidate GET "${doc}" candidate)
+set(facts "${name}: zone_lock per-page ${pp}, ${engine_name} ${b}; pcp_insert per-page ${pp_ins}, ${engine_name} ${b_ins}; shape before ${before_ok}, after ${after_ok}")
+if(MODE MATCHES "^candidate_")
+	string(REGEX REPLACE "^candidate_" "" stem "${MODE}")
+	if(NOT engine_name STREQUAL "${stem}.c" OR NOT candidate MATCHES "/${stem}\\.c$"
+			OR NOT out MATCHES "per-page = oracle, ${stem} = [^\n]*${stem}\\.c \\(candidate, clang-14 -O2"
+			OR NOT out MATCHES " pp/${stem} ")
+		message(FATAL_ERROR "the table and the JSON must name the candidate ${stem}.c (JSON: engine '${engine_name}', candidate '${candidate}'):\n${out}")
+	endif()
+endif()
+if(MODE STREQUAL "candidate_naive")
+	# The old per-page code: every page its own commit, as in the oracle
+	# (equal or within 10%), so no batching gain and not the seed's shape.
+	math(EXPR pp90 "${pp} * 9 / 10")
+	math(EXPR ins90 "${pp_ins} * 9 / 10")
+	if(pp EQUAL 0 OR b LESS pp90 OR b_ins LESS ins90 OR after_ok)
+		message(FATAL_ERROR "naive.c must show no batching gain in CMA (${facts})")
+	endif()
+	message(STATUS "naive.c: no gain, as it must (${facts})")
+elseif(MODE STREQUAL "control")
 	if(holds)
 		message(FATAL_ERROR "control: per-page against itself passed the batching assertions (${facts})")
 	endif()

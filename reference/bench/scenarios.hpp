@@ -63,4 +63,9 @@ void boot(bench_ctx &c, const config &cfg, const free_family *f);
 void verify_returned(bench_ctx &c, long boot_free_pages);
 long free_pages_total(const Model &m);
 
+// The whole bench (options, runs, table, JSON; run.cpp).  candidate: the
+// family of the candidate C file this binary was built with
+// (candidate_main.cpp), or null (main.cpp: the reference, or --engine).
+int bench_main(int argc, char **argv, const free_family *candidate);
+
 } // namespace bc::bench

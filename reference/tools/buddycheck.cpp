@@ -37,7 +37,7 @@ static const char *usage_text =
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
-	"       buddycheck bench [--quick] [--repetitions N] [--json FILE] [--filter TEXT] [--engine NAME] [--memmap M]\n"
+	"       buddycheck bench [--quick] [--repetitions N] [--json FILE] [--filter TEXT] [--engine NAME | --candidate FILE.c] [--memmap M]\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
@@ -615,19 +615,43 @@ static int cmd_wrapper(const std::vector<std::string> &args)
 }
 
 // The benchmark is its own binary (it links Google Benchmark): run it with
-// the same arguments; it prints its own usage errors (exit 2).
+// the same arguments; it prints its own usage errors (exit 2).  With
+// --candidate FILE.c, the binary is the candidate's own bench build (cached).
 static int cmd_bench(const std::vector<std::string> &args)
 {
 #ifdef BUDDYCHECK_BENCH_BIN
-	const char *bin = BUDDYCHECK_BENCH_BIN;
+	std::string bin = BUDDYCHECK_BENCH_BIN;
+	std::vector<std::string> pass = args;
+	for (size_t i = 0; i < pass.size(); i++) {
+		if (pass[i] != "--candidate")
+			continue;
+		if (i + 1 == pass.size())
+			return usage_error("--candidate needs a C file");
+		if (std::find(pass.begin(), pass.end(), "--engine") != pass.end())
+			return usage_error("--engine and --candidate exclude each other");
+		const fs::path c = cli::resolve_candidate(pass[i + 1]);
+		if (!fs::is_regular_file(c)) {
+			std::fprintf(stderr, "buddycheck: %s: no such file, nor a built-in candidate\n", pass[i + 1].c_str());
+			return 2;
+		}
+		cli::build_result b = cli::build_bench(c);
+		if (!b.ok) {
+			std::fputs(b.compiler_output.c_str(), stderr);
+			std::fprintf(stderr, "buddycheck: %s does not compile\n", pass[i + 1].c_str());
+			return 2;
+		}
+		bin = b.runner.string();
+		pass[i + 1] = c.string();
+		break;
+	}
 	std::vector<char *> argv;
-	argv.push_back(const_cast<char *>(bin));
-	for (const auto &a : args)
-		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(bin.data());
+	for (auto &a : pass)
+		argv.push_back(a.data());
 	argv.push_back(nullptr);
 	std::fflush(stdout);
-	execv(bin, argv.data());
-	std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target)\n", bin, std::strerror(errno));
+	execv(bin.c_str(), argv.data());
+	std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target)\n", bin.c_str(), std::strerror(errno));
 	return 2;
 #else
 	std::fprintf(stderr, "buddycheck: this build has no benchmark (Google Benchmark was not found)\n");

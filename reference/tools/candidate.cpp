@@ -24,6 +24,11 @@
 #ifndef BUDDYCHECK_RAPIDCHECK_LIB
 #define BUDDYCHECK_RAPIDCHECK_LIB ""
 #endif
+#ifndef BUDDYCHECK_BENCH_LIB // no Google Benchmark in this build
+#define BUDDYCHECK_BENCH_LIB ""
+#define BUDDYCHECK_BENCH_MAIN_LIB ""
+#define BUDDYCHECK_BENCHMARK_LIB ""
+#endif
 
 namespace fs = std::filesystem;
 
@@ -121,6 +126,18 @@ fs::path cache_dir()
 	return fs::temp_directory_path() / "buddycheck-cache";
 }
 
+fs::path resolve_candidate(const std::string &name)
+{
+	std::error_code ec;
+	if (fs::is_regular_file(name, ec))
+		return name;
+	const fs::path dir = source_dir() / "reference" / "candidates";
+	for (const fs::path &p : {dir / name, dir / (name + ".c")})
+		if (name.find('/') == std::string::npos && fs::is_regular_file(p, ec))
+			return p;
+	return name;
+}
+
 static std::string read_file(const fs::path &p)
 {
 	std::ifstream in(p, std::ios::binary);
@@ -146,13 +163,13 @@ static std::string quote(const std::string &s)
 	return q + "'";
 }
 
-// A fingerprint of everything a build depends on besides the candidate.
-static std::string toolchain_fingerprint()
+// A fingerprint of everything a build depends on besides the candidate:
+// the libraries it links (path, size, time) and the kernel shim's sources.
+static std::string toolchain_fingerprint(const std::vector<std::string> &libs)
 {
 	std::string f;
 	std::error_code ec;
-	for (const fs::path &p : {fs::path(BUDDYCHECK_RUNNER_LIB), fs::path(BUDDYCHECK_SHIM_LIB), fs::path(BUDDYCHECK_REFERENCE_LIB),
-				  fs::path(BUDDYCHECK_PROPERTIES_LIB)})
+	for (const fs::path p : libs)
 		f += p.string() + std::to_string(fs::file_size(p, ec)) + std::to_string(fs::last_write_time(p, ec).time_since_epoch().count());
 	for (const auto &e : fs::recursive_directory_iterator(source_dir() / "reference" / "kernel", ec))
 		if (e.is_regular_file(ec))
@@ -180,7 +197,25 @@ std::string make_wrapper(const fs::path &candidate, const std::string &source)
 	return w.str();
 }
 
-build_result build_candidate(const fs::path &candidate_in)
+// The include paths of every candidate build.
+static std::string candidate_includes()
+{
+	const fs::path src = source_dir();
+	return " -I" + quote((src / "reference/kernel/include").string()) + " -I" + quote((src / "reference/include").string()) +
+	       " -I" + quote((src / "reference/kernel/mm").string());
+}
+
+// One cached build of a candidate: its wrapper compiled with cflags, linked
+// with ldflags and libs into cache_dir()/STEM[-tag]-KEY/binary, KEY a hash
+// of the wrapper, the source, the flags and fingerprint.  A failed build
+// leaves nothing in the cache.
+struct build_recipe {
+	std::string tag, binary, cflags, ldflags;
+	std::vector<std::string> libs;
+	std::string fingerprint;
+};
+
+static build_result build_cached(const fs::path &candidate_in, const build_recipe &rc)
 {
 	build_result r;
 	std::error_code ec;
@@ -190,21 +225,17 @@ build_result build_candidate(const fs::path &candidate_in)
 		return r;
 	}
 	const std::string source = read_file(candidate);
-
 	const std::string wrapper = make_wrapper(candidate, source);
-	const fs::path src = source_dir();
-	const std::string cflags = std::string("-std=gnu11 -Wall -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined ")
-				   + "-fno-omit-frame-pointer -Werror=implicit-function-declaration -Werror=incompatible-pointer-types" +
-				   " -I" + quote((src / "reference/kernel/include").string()) + " -I" +
-				   quote((src / "reference/include").string()) + " -I" + quote((src / "reference/kernel/mm").string());
-	const uint64_t key = fnv1a(wrapper + source + cflags + toolchain_fingerprint());
+	std::string link_line = rc.ldflags;
+	for (const auto &l : rc.libs)
+		link_line += " " + quote(l);
+	const uint64_t key = fnv1a(wrapper + source + rc.cflags + link_line + rc.fingerprint);
 	char keyhex[32];
 	std::snprintf(keyhex, sizeof keyhex, "%016llx", (unsigned long long)key);
-	const fs::path dir = cache_dir() / (candidate.stem().string() + "-" + keyhex);
-	r.runner = dir / "runner";
+	const fs::path dir = cache_dir() / (candidate.stem().string() + (rc.tag.empty() ? "" : "-" + rc.tag) + "-" + keyhex);
+	r.runner = dir / rc.binary;
 	if (fs::exists(r.runner, ec)) {
-		r.ok = true;
-		r.cached = true;
+		r.ok = r.cached = true;
 		return r;
 	}
 	fs::create_directories(dir, ec);
@@ -216,12 +247,10 @@ build_result build_candidate(const fs::path &candidate_in)
 	const fs::path log = dir / "compile.log";
 	const std::string cc = std::getenv("BUDDYCHECK_CC") ? std::getenv("BUDDYCHECK_CC") : "clang-14";
 	const std::string cxx = std::getenv("BUDDYCHECK_CXX") ? std::getenv("BUDDYCHECK_CXX") : "clang++-14";
-	const std::string compile = cc + " " + cflags + " -c " + quote((dir / "wrapper.c").string()) + " -o " +
+	const std::string compile = cc + " " + rc.cflags + " -c " + quote((dir / "wrapper.c").string()) + " -o " +
 				    quote((dir / "wrapper.o").string()) + " > " + quote(log.string()) + " 2>&1";
-	const std::string link = cxx + " -fsanitize=address,undefined " + quote((dir / "wrapper.o").string()) + " " +
-				 quote(BUDDYCHECK_RUNNER_LIB) + " " + quote(BUDDYCHECK_PROPERTIES_LIB) + " " + quote(BUDDYCHECK_SHIM_LIB) + " " +
-				 quote(BUDDYCHECK_REFERENCE_LIB) + " " + quote(BUDDYCHECK_RAPIDCHECK_LIB) + " -o " +
-				 quote((dir / "runner.tmp").string()) + " >> " + quote(log.string()) + " 2>&1";
+	const std::string link = cxx + " " + quote((dir / "wrapper.o").string()) + " " + link_line + " -o " +
+				 quote((dir / "tmp").string()) + " >> " + quote(log.string()) + " 2>&1";
 	if (std::system(compile.c_str()) != 0 || std::system(link.c_str()) != 0) {
 		r.compiler_output = read_file(log);
 		if (r.compiler_output.empty())
@@ -229,10 +258,46 @@ build_result build_candidate(const fs::path &candidate_in)
 		fs::remove_all(dir, ec); // never cache a failed build
 		return r;
 	}
-	fs::rename(dir / "runner.tmp", r.runner, ec);
+	fs::rename(dir / "tmp", r.runner, ec);
 	r.compiler_output = read_file(log);
 	r.ok = !ec;
 	return r;
+}
+
+build_result build_candidate(const fs::path &candidate)
+{
+	build_recipe rc;
+	rc.binary = "runner";
+	rc.cflags = "-std=gnu11 -Wall -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined "
+		    "-fno-omit-frame-pointer -Werror=implicit-function-declaration -Werror=incompatible-pointer-types" +
+		    candidate_includes();
+	rc.ldflags = "-fsanitize=address,undefined";
+	rc.libs = {BUDDYCHECK_RUNNER_LIB, BUDDYCHECK_PROPERTIES_LIB, BUDDYCHECK_SHIM_LIB, BUDDYCHECK_REFERENCE_LIB,
+		   BUDDYCHECK_RAPIDCHECK_LIB};
+	rc.fingerprint = toolchain_fingerprint(rc.libs);
+	return build_cached(candidate, rc);
+}
+
+build_result build_bench(const fs::path &candidate)
+{
+	build_result r;
+	if (!*BUDDYCHECK_BENCH_LIB) {
+		r.compiler_output = "buddycheck: this build has no benchmark (Google Benchmark was not found)\n";
+		return r;
+	}
+	build_recipe rc;
+	rc.tag = "bench";
+	rc.binary = "bench";
+	// What the kernel would be built with: optimized, no instrumentation,
+	// so that the wall figures compare like with like (the libraries come
+	// from the default preset, g++ -O2).
+	rc.cflags = "-std=gnu11 -Wall -g -O2 -Werror=implicit-function-declaration -Werror=incompatible-pointer-types" +
+		    candidate_includes();
+	rc.ldflags = "-pthread";
+	rc.libs = {BUDDYCHECK_BENCH_MAIN_LIB, BUDDYCHECK_BENCH_LIB, BUDDYCHECK_SHIM_LIB, BUDDYCHECK_REFERENCE_LIB,
+		   BUDDYCHECK_BENCHMARK_LIB};
+	rc.fingerprint = toolchain_fingerprint(rc.libs);
+	return build_cached(candidate, rc);
 }
 
 // Builds (once; ninja makes later calls no-ops) what every candidate's
@@ -256,54 +321,26 @@ static bool build_fuzz_runtime(std::string &log_text)
 	return state;
 }
 
-build_result build_fuzzer(const fs::path &candidate_in, const std::string &target)
+build_result build_fuzzer(const fs::path &candidate, const std::string &target)
 {
 	build_result r;
-	std::error_code ec;
-	const fs::path candidate = fs::absolute(candidate_in, ec);
 	if (!build_fuzz_runtime(r.compiler_output)) {
 		r.compiler_output += "\nbuddycheck: building the fuzz runtime (cmake --preset fuzz) failed";
 		return r;
 	}
 	const fs::path fz = source_dir() / "build" / "fuzz";
-	const fs::path libs[] = {fz / "fuzz" / ("libfuzz_harness_" + target + ".a"), fz / "reference" / "libbuddycheck_kernel_shim.a",
-				 fz / "reference" / "libbuddycheck_reference.a"};
-	std::string fingerprint;
-	for (const auto &l : libs)
-		fingerprint += l.string() + std::to_string(fs::last_write_time(l, ec).time_since_epoch().count());
-	const std::string source = read_file(candidate);
-	const std::string wrapper = make_wrapper(candidate, source);
-	const fs::path src = source_dir();
-	const std::string cflags = std::string("-std=gnu11 -Wall -g -O1 -fsanitize=fuzzer-no-link,address,undefined ") +
-				   "-fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function -I" +
-				   quote((src / "reference/kernel/include").string()) + " -I" + quote((src / "reference/include").string()) +
-				   " -I" + quote((src / "reference/kernel/mm").string());
-	const uint64_t key = fnv1a(wrapper + source + cflags + fingerprint + target);
-	char keyhex[32];
-	std::snprintf(keyhex, sizeof keyhex, "%016llx", (unsigned long long)key);
-	const fs::path dir = cache_dir() / (candidate.stem().string() + "-" + target + "-fuzz-" + keyhex);
-	r.runner = dir / (target + "_fuzzer");
-	if (fs::exists(r.runner, ec)) {
-		r.ok = r.cached = true;
-		return r;
-	}
-	fs::create_directories(dir, ec);
-	std::ofstream(dir / "wrapper.c") << wrapper;
-	const fs::path log = dir / "compile.log";
-	std::string cmd = "clang-14 " + cflags + " -c " + quote((dir / "wrapper.c").string()) + " -o " + quote((dir / "wrapper.o").string()) +
-			  " > " + quote(log.string()) + " 2>&1 && clang++-14 -fsanitize=fuzzer,address,undefined " +
-			  quote((dir / "wrapper.o").string());
-	for (const auto &l : libs)
-		cmd += " " + quote(l.string());
-	cmd += " -o " + quote((dir / "tmp").string()) + " >> " + quote(log.string()) + " 2>&1";
-	if (std::system(cmd.c_str()) != 0) {
-		r.compiler_output = read_file(log);
-		fs::remove_all(dir, ec);
-		return r;
-	}
-	fs::rename(dir / "tmp", r.runner, ec);
-	r.ok = !ec;
-	return r;
+	build_recipe rc;
+	rc.tag = target + "-fuzz";
+	rc.binary = target + "_fuzzer";
+	rc.cflags = "-std=gnu11 -Wall -g -O1 -fsanitize=fuzzer-no-link,address,undefined "
+		    "-fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function" +
+		    candidate_includes();
+	rc.ldflags = "-fsanitize=fuzzer,address,undefined";
+	rc.libs = {(fz / "fuzz" / ("libfuzz_harness_" + target + ".a")).string(),
+		   (fz / "reference" / "libbuddycheck_kernel_shim.a").string(),
+		   (fz / "reference" / "libbuddycheck_reference.a").string()};
+	rc.fingerprint = toolchain_fingerprint(rc.libs);
+	return build_cached(candidate, rc);
 }
 
 } // namespace bc::cli

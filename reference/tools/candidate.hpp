@@ -28,6 +28,15 @@ struct build_result {
 // Compiles (or finds in the cache) the runner binary of a candidate.
 build_result build_candidate(const std::filesystem::path &candidate);
 
+// The candidate's bench binary (buddycheck-bench with the candidate as the
+// batched family): the wrapper compiled -O2 without sanitizers, linked with
+// the default preset's bench, shim and model libraries.
+build_result build_bench(const std::filesystem::path &candidate);
+
+// A candidate named on the command line: the file if it exists, else the
+// built-in reference/candidates/NAME or NAME.c (e.g. `naive`).
+std::filesystem::path resolve_candidate(const std::string &name);
+
 // The candidate's libFuzzer binary for target "differential" or "bulk",
 // linked from the fuzz preset's libraries (built on first use) and the
 // candidate's wrapper compiled with -fsanitize=fuzzer-no-link,address,undefined.
