@@ -311,7 +311,10 @@ static bool finish_proofs(proofs_run &run)
 	for (std::string line; std::getline(in, line);)
 		if (line.rfind("RESULT ", 0) == 0)
 			result = line;
-	const bool exited0 = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	const bool exited0 = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!exited0)
+		std::fprintf(stderr, "buddycheck: the proofs ended with %s %d\n", status == -1 ? "pclose error" : WIFSIGNALED(status) ? "signal" : "exit status",
+			     status == -1 ? errno : WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	auto f = [&](const char *k) { return field(result, k); };
 	if (result.empty()) {
 		std::printf("proofs: ERROR (no result, exit status %d; see %s)\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
