@@ -3,11 +3,12 @@
 # which must give Z3's answer (the MANIFEST and file names: unsat = proved
 # obligation, sat = refuted mutant).  A cvc5 timeout (--tlimit, per file) or
 # error is reported and fails the test: nothing is skipped.
-# Usage: cvc5_check.sh PROOFS CVC5 DIR [TLIMIT_MS]
+# Usage: cvc5_check.sh PROOFS CVC5 DIR TLIMIT_MS OBLIGATION[,OBLIGATION...]
+# (one ctest per group of obligations, each with its own DIR).
 set -u
-proofs=$1 cvc5=$2 dir=$3 tlimit=${4:-20000}
+proofs=$1 cvc5=$2 dir=$3 tlimit=$4 only=$5
 rm -rf "$dir" && mkdir -p "$dir" || exit 2
-"$proofs" --emit-smt2 "$dir" > "$dir/proofs.out" || { cat "$dir/proofs.out"; echo "proofs failed"; exit 1; }
+"$proofs" --only "$only" --emit-smt2 "$dir" > "$dir/proofs.out" || { cat "$dir/proofs.out"; echo "proofs failed"; exit 1; }
 [ -s "$dir/MANIFEST" ] || { echo "no MANIFEST"; exit 1; }
 check() { # WANT FILE -> "ok|MISMATCH WANT GOT MS FILE"
 	local s=$(date +%s%N)

@@ -64,6 +64,26 @@ chunk_step<W> mask_as_size_chunk(const typename W::word &pfn, const typename W::
 	return {order, pfn + size, count - size};
 }
 
+// Advances pfn by the order instead of the chunk size (pfn += order, not
+// pfn += 1 << order): the chunks no longer tile the run.
+template <class W>
+chunk_step<W> pfn_plus_order_chunk(const typename W::word &pfn, const typename W::word &count,
+				   const typename W::word &max_order)
+{
+	auto order = chunk_order<W>(pfn, count, max_order);
+	return {order, pfn + order, count - W::shl(W::lit(1), order)};
+}
+
+// Caps at MAX_PAGE_ORDER - 1: the old exclusive MAX_ORDER read as the
+// inclusive MAX_PAGE_ORDER.  Every chunk is still aligned, fits and tiles,
+// but a long run takes twice as many chunks, beyond the iteration bound.
+template <class W>
+chunk_step<W> exclusive_cap_chunk(const typename W::word &pfn, const typename W::word &count,
+				  const typename W::word &max_order)
+{
+	return step_of_order<W>(chunk_order<W>(pfn, count, max_order - W::lit(1)), pfn, count);
+}
+
 // ctz with C's semantics at 0: undefined, so the solver may choose any
 // value (the constant "ctz0").
 struct ub_ctz_z3_word : z3_word {

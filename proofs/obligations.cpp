@@ -17,7 +17,9 @@
 // __free_contig_range_common) is proved as an inductive step with its own
 // assumptions (see run_split_cell).
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -83,9 +85,15 @@ template <class W> typename W::boolean ule(const typename W::word &a, const type
 	return W::not_(W::ult(b, a));
 }
 
+template <class W> typename W::boolean implies(const typename W::boolean &a, const typename W::boolean &b)
+{
+	return W::or_(W::not_(a), b);
+}
+
 template <class W> struct input {
 	typename W::word pfn, count, max_order, shift; // shift: pfn bits per section
 	typename W::word pageblock_order;
+	typename W::word pfn0, count0; // the whole run, for the loop invariant (tiling)
 };
 
 // pfn is a multiple of 2^order.
@@ -163,6 +171,56 @@ template <class W> typename W::boolean same_order(const input<W> &in, const chun
 	return W::eq(s.order, chunk_order<W>(in.pfn, in.count, in.max_order));
 }
 
+// Exact tiling, inductively over the loop of free_prepared_contig_range()
+// starting at [pfn0, pfn0 + count0): the invariant "the chunks so far cover
+// [pfn0, pfn) exactly and [pfn, pfn + count) is the rest" (covered = pfn -
+// pfn0 without wrap, covered + count == count0) holds initially; one chunk
+// [pfn, next_pfn) (non-empty, exactly 2^order pages, adjacent to the covered
+// prefix, so neither a gap nor an overlap) keeps it; at count == 0 the
+// covered prefix is the whole run.
+template <class W>
+typename W::boolean tiled(const input<W> &in, const typename W::word &pfn, const typename W::word &count)
+{
+	auto end = in.pfn0 + in.count0;
+	return W::and_(W::and_(ule<W>(in.pfn0, pfn), ule<W>(pfn, end)), W::eq(pfn + count, end));
+}
+
+template <class W> typename W::boolean tiling(const input<W> &in, const chunk_step<W> &s)
+{
+	auto init = tiled<W>(in, in.pfn0, in.count0);
+	auto exit = implies<W>(tiled<W>(in, in.pfn, W::lit(0)), W::eq(in.pfn, in.pfn0 + in.count0));
+	auto chunk = W::and_(W::ult(in.pfn, s.next_pfn), W::eq(s.next_pfn, in.pfn + W::shl(W::lit(1), s.order)));
+	auto step = implies<W>(tiled<W>(in, in.pfn, in.count), W::and_(chunk, tiled<W>(in, s.next_pfn, s.next_count)));
+	return implies<W>(ule<W>(in.pfn0, ~in.count0), W::and_(init, W::and_(exit, step)));
+}
+
+// The ranking function of the chunk loop.  With a = min(MAX_PAGE_ORDER,
+// ilog2(count) + 1), a state is "settled" when ctz(pfn) >= a (pfn 0: ctz 64):
+// from there every chunk is MAX_PAGE_ORDER while count >= 2^MAX, then the
+// top bit of count (at most a more), so rank = (count >> MAX) + a.
+// Otherwise the chunks climb: each raises ctz(pfn), at most MAX - ctz(pfn)
+// of them before settling, so rank = (count >> MAX) + MAX + (MAX - ctz(pfn)).
+// rank(pfn, 0) = 0.
+template <class W>
+typename W::word rank(const typename W::word &pfn, const typename W::word &count, const typename W::word &max_order)
+{
+	auto a = umin<W>(max_order, W::ilog2(count) + W::lit(1));
+	auto tz = W::ctz(pfn);
+	auto climb = max_order + max_order - tz;
+	return W::select(W::is_zero(count), W::lit(0), shr(count, max_order) + W::select(ule<W>(a, tz), a, climb));
+}
+
+// Iteration bound: every chunk strictly lowers rank, and rank(pfn, count)
+// <= 2 * MAX_PAGE_ORDER + (count >> MAX_PAGE_ORDER) (no wrap), so the loop
+// makes at most that many chunks, within 2 * (MAX + 1) + (count >> MAX).
+template <class W> typename W::boolean bound(const input<W> &in, const chunk_step<W> &s)
+{
+	auto r = rank<W>(in.pfn, in.count, in.max_order);
+	auto big = shr(in.count, in.max_order);
+	auto start = W::and_(ule<W>(big, r), ule<W>(r - big, in.max_order + in.max_order));
+	return W::and_(start, W::ult(rank<W>(s.next_pfn, s.next_count, in.max_order), r));
+}
+
 struct obligation {
 	const char *name;
 	const char *statement;
@@ -185,6 +243,10 @@ const obligation obl_pageblock = BC_OBLIGATION(
 	pageblock, "order >= pageblock_order implies pfn and 2^order are multiples of 2^pageblock_order");
 const obligation obl_buddy = BC_OBLIGATION(
 	buddy, "order < MAX, pfn aligned: pfn ^ 2^order aligned, same section; pfn & buddy (order+1)-aligned, one section");
+const obligation obl_tiling = BC_OBLIGATION(
+	tiling, "inductive: chunks so far tile [pfn0, pfn), the next is [pfn, pfn + 2^order), at count 0 pfn == pfn0 + count0");
+const obligation obl_bound = BC_OBLIGATION(
+	bound, "rank(pfn, count) <= 2*MAX + (count >> MAX) and strictly drops per chunk: <= 2*(MAX+1) + (count >> MAX) chunks");
 const obligation obl_same_order =
 	BC_OBLIGATION(same_order, "with ctz(0) = 64 the pfn-0 guard changes no order");
 
@@ -234,6 +296,8 @@ const routine unaligned = BC_ROUTINE("unaligned", unaligned_chunk);
 const routine unguarded_ctz64 = BC_ROUTINE("unguarded-ctz(0)=64", unguarded_ctz_chunk);
 const routine unguarded_ub = {"unguarded-ctz(0)-undefined", ub_ctz_z3, ub_ctz_u64, true};
 const routine mask_as_size = BC_ROUTINE("mask-as-size", mask_as_size_chunk);
+const routine pfn_plus_order = BC_ROUTINE("pfn+=order", pfn_plus_order_chunk);
+const routine exclusive_cap = BC_ROUTINE("cap-MAX-1", exclusive_cap_chunk);
 const routine any_order = {"any order", any_order_z3, any_order_u64, false, true};
 
 struct column {
@@ -256,6 +320,13 @@ struct cell {
 	std::string detail; // counterexample and its replay
 };
 
+std::string hex(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%" PRIx64, v);
+	return buf;
+}
+
 uint64_t value(const z3::model &m, const z3::expr &e) { return m.eval(e, true).get_numeral_uint64(); }
 
 cell run(const row &r, const column &col)
@@ -264,7 +335,8 @@ cell run(const row &r, const column &col)
 		return r.custom(r, col);
 	auto &c = z3_word::ctx();
 	input<z3_word> in{c.bv_const("pfn", 64), c.bv_const("count", 64), z3_word::lit(col.max_order),
-			  z3_word::lit(col.shift), z3_word::lit(col.pageblock_order)};
+			  z3_word::lit(col.shift), z3_word::lit(col.pageblock_order), c.bv_const("pfn0", 64),
+			  c.bv_const("count0", 64)};
 	z3::expr assume = !z3_word::is_zero(in.count) && ule<z3_word>(in.pfn, ~in.count);
 	if (col.symbolic) {
 		in.max_order = c.bv_const("max_order", 64);
@@ -292,7 +364,7 @@ cell run(const row &r, const column &col)
 	// Replay the counterexample on the uint64_t instantiation.
 	const z3::model &m = *out.out.model;
 	input<u64_word> u{value(m, in.pfn), value(m, in.count), value(m, in.max_order), value(m, in.shift),
-			    value(m, in.pageblock_order)};
+			    value(m, in.pageblock_order), value(m, in.pfn0), value(m, in.count0)};
 	if (r.fn->ub_ctz)
 		ub_ctz_u64_word::ctz0 = value(m, c.bv_const("ctz0", 64));
 	if (r.fn->free_order)
@@ -309,6 +381,11 @@ cell run(const row &r, const column &col)
 		 r.fn->ub_ctz ? (" ctz(0)=" + std::to_string(ub_ctz_u64_word::ctz0)).c_str() : "", us.order, u.pfn,
 		 us.next_pfn, us.next_count, breaks ? "breaks" : "HOLDS (replay failed)", agree ? "agree" : "DIFFER");
 	out.detail = buf;
+	if (r.obl == &obl_tiling)
+		out.detail += "; run [pfn0, +count0) = [0x" + hex(u.pfn0) + ", +0x" + hex(u.count0) + ")";
+	if (r.obl == &obl_bound)
+		out.detail += "; rank " + std::to_string(rank<u64_word>(u.pfn, u.count, u.max_order)) + " -> " +
+			      std::to_string(rank<u64_word>(us.next_pfn, us.next_count, u.max_order));
 	out.ok = !r.expect_proved && breaks && agree;
 	return out;
 }
@@ -421,11 +498,16 @@ std::string cell_text(const cell &c)
 int main(int argc, char **argv)
 {
 	using namespace bc::proofs;
-	if (argc == 3 && !strcmp(argv[1], "--emit-smt2")) {
-		emit_dir = argv[2];
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: proofs [--emit-smt2 DIR]\n");
-		return 2;
+	std::string only; // ",name,name,": the obligations (and their mutants) to run
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--emit-smt2") && i + 1 < argc) {
+			emit_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = std::string(",") + argv[++i] + ",";
+		} else {
+			fprintf(stderr, "usage: proofs [--emit-smt2 DIR] [--only OBLIGATION[,OBLIGATION...]]\n");
+			return 2;
+		}
 	}
 	std::vector<column> cols;
 	for (const auto &name : bc::preset_names()) {
@@ -442,6 +524,8 @@ int main(int argc, char **argv)
 		{&obl_maximality, &real},
 		{&obl_progress, &real},
 		{&obl_pageblock, &real},
+		{&obl_tiling, &real},
+		{&obl_bound, &real},
 		{&obl_buddy, &any_order},
 		{&obl_same_order, &unguarded_ctz64},
 		{&obl_run_split, &page_step_routine, false, true, run_split_cell<page_step<z3_word>, page_step<bc::u64_word>>},
@@ -454,33 +538,59 @@ int main(int argc, char **argv)
 		{&obl_maximality, &unguarded_ub, false, false},
 		{&obl_progress, &mask_as_size, false, false},
 		{&obl_pageblock, &unaligned, false, false},
+		{&obl_tiling, &pfn_plus_order, false, false},
+		{&obl_bound, &exclusive_cap, false, false},
 		{&obl_buddy, &any_order, true, false},
 		{&obl_run_split, &stale_section_routine, false, false,
 		 run_split_cell<stale_section_step<z3_word>, stale_section_step<bc::u64_word>>},
 	};
 
+	const obligation *all_obligations[] = {&obl_alignment, &obl_fit,     &obl_cap,   &obl_section,
+					       &obl_maximality, &obl_progress, &obl_pageblock, &obl_tiling,
+					       &obl_bound,     &obl_buddy,    &obl_same_order, &obl_run_split};
+	if (!only.empty()) {
+		std::string known = ",";
+		for (const auto *o : all_obligations)
+			known += std::string(o->name) + ",";
+		for (size_t a = 1, b; (b = only.find(',', a)) != std::string::npos; a = b + 1)
+			if (b == a || known.find("," + only.substr(a, b - a) + ",") == std::string::npos) {
+				fprintf(stderr, "proofs: --only: unknown obligation '%s' (known: %s)\n",
+					only.substr(a, b - a).c_str(), known.substr(1, known.size() - 2).c_str());
+				return 2;
+			}
+	}
+	auto selected = [&](const obligation *o) { return only.empty() || only.find(std::string(",") + o->name + ",") != std::string::npos; };
 	try {
 		printf("Obligations (for all 64-bit pfn, count; count >= 1, pfn + count < 2^64, "
 		       "MAX_PAGE_ORDER <= SECTION_SIZE_BITS - PAGE_SHIFT):\n");
-		for (const auto *o : {&obl_alignment, &obl_fit, &obl_cap, &obl_section, &obl_maximality, &obl_progress,
-				      &obl_pageblock, &obl_buddy, &obl_same_order, &obl_run_split})
-			printf("  %-11s %s\n", o->name, o->statement);
+		for (const auto *o : all_obligations)
+			if (selected(o))
+				printf("  %-11s %s\n", o->name, o->statement);
 		printf("\n%-48s", "obligation / routine");
 		for (const auto &c : cols)
 			printf(" %-13s", c.name.c_str());
 		printf("\n");
 		std::vector<std::string> details;
 		bool all_ok = true;
-		double total = 0;
+		double total = 0, slowest_proof = 0, slowest_mutant = 0;
+		unsigned obligations = 0, mutants = 0, proved = 0, refuted = 0, failed = 0;
+		auto t0 = std::chrono::steady_clock::now();
 		for (const auto &r : rows) {
+			if (!selected(r.obl))
+				continue;
 			std::string label = std::string(r.obl->name) + " / " + r.fn->name +
 					    (r.broken_config ? ", MAX=shift+1" : "") +
 					    (r.expect_proved ? "" : " [mutant]");
 			printf("%-48s", label.c_str());
+			(r.expect_proved ? obligations : mutants)++;
 			for (const auto &col : cols) {
 				cell c = run(r, col);
 				total += c.out.ms;
 				all_ok = all_ok && c.ok;
+				failed += !c.ok;
+				(r.expect_proved ? proved : refuted) += c.ok;
+				double &slowest = r.expect_proved ? slowest_proof : slowest_mutant;
+				slowest = std::max(slowest, c.out.ms);
 				printf(" %-13s", cell_text(c).c_str());
 				fflush(stdout);
 				if (!c.detail.empty())
@@ -497,6 +607,12 @@ int main(int argc, char **argv)
 		printf("\nsolver time %.0f ms; %s\n", total,
 		       all_ok ? "every obligation proved, every mutant refuted"
 			      : "FAILED (cells marked !: not proved, not refuted, or not replayed)");
+		double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+		// One machine-readable line (buddycheck check reads it).
+		printf("RESULT verdict=%s obligations=%u mutants=%u configurations=%zu proved=%u refuted=%u failed=%u "
+		       "solver_ms=%.0f wall_ms=%.0f slowest_proof_ms=%.0f slowest_mutant_ms=%.0f timeout_ms=%u\n",
+		       all_ok ? "pass" : "fail", obligations, mutants, cols.size(), proved, refuted, failed, total, wall,
+		       slowest_proof, slowest_mutant, timeout_ms);
 		if (!emit_dir.empty()) {
 			std::ofstream f(emit_dir + "/MANIFEST");
 			for (const auto &e : emitted)

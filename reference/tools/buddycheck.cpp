@@ -265,6 +265,76 @@ static std::map<std::string, std::string> expected_verdicts(const fs::path &c)
 	return e;
 }
 
+// The Z3 proofs of the chunk routine (proofs/) are their own binary (it
+// links Z3): `check` runs it beside the candidates and reads its RESULT line.
+// BUDDYCHECK_PROOFS names another binary (the tests' failing stand-in).
+static fs::path proofs_binary()
+{
+	if (const char *e = std::getenv("BUDDYCHECK_PROOFS"))
+		return e;
+#ifdef BUDDYCHECK_PROOFS_BIN
+	return BUDDYCHECK_PROOFS_BIN;
+#else
+	return "";
+#endif
+}
+
+struct proofs_run {
+	FILE *pipe = nullptr;
+	fs::path log;
+};
+
+// Starts the proofs binary (output to LOG); exit 2 if there is none.
+static bool start_proofs(proofs_run &run, const fs::path &log)
+{
+	const fs::path bin = proofs_binary();
+	if (bin.empty() || access(bin.c_str(), X_OK) != 0) {
+		std::fprintf(stderr, "buddycheck: cannot run the proofs: %s is not an executable (build the proofs target)\n",
+			     bin.empty() ? "(no proofs binary in this build)" : bin.c_str());
+		return false;
+	}
+	run.log = log;
+	std::string cmd = "'" + bin.string() + "' > '" + log.string() + "' 2>&1";
+	run.pipe = popen(cmd.c_str(), "r");
+	if (!run.pipe)
+		std::fprintf(stderr, "buddycheck: cannot run the proofs: %s\n", std::strerror(errno));
+	return run.pipe != nullptr;
+}
+
+// Waits for the proofs; prints their line of the table.  True when every
+// obligation is proved and every mutant refuted.
+static bool finish_proofs(proofs_run &run)
+{
+	int status = pclose(run.pipe);
+	std::string result;
+	std::ifstream in(run.log);
+	for (std::string line; std::getline(in, line);)
+		if (line.rfind("RESULT ", 0) == 0)
+			result = line;
+	const bool exited0 = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!exited0)
+		std::fprintf(stderr, "buddycheck: the proofs ended with %s %d\n", status == -1 ? "pclose error" : WIFSIGNALED(status) ? "signal" : "exit status",
+			     status == -1 ? errno : WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	auto f = [&](const char *k) { return field(result, k); };
+	if (result.empty()) {
+		std::printf("proofs: ERROR (no result, exit status %d; see %s)\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			    run.log.string().c_str());
+		return false;
+	}
+	const bool pass = exited0 && f("verdict") == "pass";
+	const double seconds = std::strtod(f("wall_ms").c_str(), nullptr) / 1000;
+	if (pass)
+		std::printf("proofs: %s obligations x %s configurations proved, %s mutants x %s refuted (%.1f s)\n",
+			    f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
+			    seconds);
+	else
+		std::printf("proofs: FAILED: %s cells of %s obligations and %s mutants x %s configurations (an obligation not "
+			    "proved or a mutant not refuted; see %s)\n",
+			    f("failed").c_str(), f("obligations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
+			    run.log.string().c_str());
+	return pass;
+}
+
 static int cmd_check(const std::vector<std::string> &args)
 {
 	double seconds = 1;
@@ -318,6 +388,10 @@ static int cmd_check(const std::vector<std::string> &args)
 	if (ec)
 		return usage_error("cannot create output directory " + out.string() + ": " + ec.message());
 	const fs::path corpus = cli::source_dir() / "corpus" / "traces";
+	// The proofs run beside the candidates (their line ends the table).
+	proofs_run proofs;
+	if (!start_proofs(proofs, out / "proofs.log"))
+		return 2;
 	const char *models[] = {"flat", "vmemmap", "sparse"};
 	bool any_cx = false, any_bad = false, any_unexpected = false;
 	std::vector<std::string> notes;
@@ -502,6 +576,7 @@ static int cmd_check(const std::vector<std::string> &args)
 			    builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
 		std::fflush(stdout);
 	}
+	const bool proofs_ok = finish_proofs(proofs);
 	if (!notes.empty() && builtin && !any_unexpected && !verbose) {
 		std::printf("\n%zu counterexamples, each where its candidate's header expects one; traces in %s/ "
 			    "(details: buddycheck check --verbose)\n",
@@ -514,8 +589,8 @@ static int cmd_check(const std::vector<std::string> &args)
 	if (any_bad)
 		return 2;
 	if (builtin)
-		return any_unexpected ? 1 : 0;
-	return any_cx ? 1 : 0;
+		return any_unexpected || !proofs_ok ? 1 : 0;
+	return any_cx || !proofs_ok ? 1 : 0;
 }
 
 static bool parse_u64(const std::string &s, uint64_t &v)
