@@ -92,7 +92,7 @@ struct ub_ctz_z3_word : z3_word {
 
 // The uint64_t twin: ctz(0) is whatever the counterexample chose.
 struct ub_ctz_u64_word : u64_word {
-	static inline uint64_t ctz0 = 64;
+	static inline thread_local uint64_t ctz0 = 64;
 	static word ctz(word x) { return x ? u64_word::ctz(x) : ctz0; }
 };
 

@@ -23,7 +23,10 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +47,7 @@ constexpr unsigned timeout_ms = 5000;
 // a second solver can be held to Z3's answer (ctest proofs_cvc5).
 std::string emit_dir;
 std::vector<std::string> emitted; // manifest lines: "answer file"
+std::mutex emitted_lock;
 
 std::string file_name(const std::string &query)
 {
@@ -72,6 +76,7 @@ outcome prove_and_emit(z3::context &c, const std::string &name, const z3::expr &
 	f << text;
 	if (!f)
 		throw std::runtime_error("cannot write " + emit_dir + "/" + file);
+	std::lock_guard<std::mutex> hold(emitted_lock);
 	emitted.push_back(std::string(answer) + " " + file);
 	return o;
 }
@@ -277,7 +282,7 @@ chunk_step<u64_word> ub_ctz_u64(const uint64_t &pfn, const uint64_t &count, cons
 
 // Not a chunk routine: any order (the constant "order"), for obligations
 // about every block the buddy allocator can hold.
-uint64_t replay_order = 0;
+thread_local uint64_t replay_order = 0;
 
 chunk_step<z3_word> any_order_z3(const z3::expr &pfn, const z3::expr &count, const z3::expr &max_order)
 {
@@ -499,13 +504,17 @@ int main(int argc, char **argv)
 {
 	using namespace bc::proofs;
 	std::string only; // ",name,name,": the obligations (and their mutants) to run
+	// Queries are independent: run them on every core (one Z3 context per thread).
+	unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--emit-smt2") && i + 1 < argc) {
 			emit_dir = argv[++i];
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = std::string(",") + argv[++i] + ",";
+		} else if (!strcmp(argv[i], "--jobs") && i + 1 < argc && atoi(argv[i + 1]) >= 1) {
+			jobs = unsigned(atoi(argv[++i]));
 		} else {
-			fprintf(stderr, "usage: proofs [--emit-smt2 DIR] [--only OBLIGATION[,OBLIGATION...]]\n");
+			fprintf(stderr, "usage: proofs [--emit-smt2 DIR] [--only OBLIGATION[,OBLIGATION...]] [--jobs N]\n");
 			return 2;
 		}
 	}
@@ -575,6 +584,40 @@ int main(int argc, char **argv)
 		double total = 0, slowest_proof = 0, slowest_mutant = 0;
 		unsigned obligations = 0, mutants = 0, proved = 0, refuted = 0, failed = 0;
 		auto t0 = std::chrono::steady_clock::now();
+		// Solve every cell first, on `jobs` threads, then print in order.
+		std::vector<std::pair<size_t, size_t>> tasks; // (row, column)
+		for (size_t ri = 0; ri < rows.size(); ri++)
+			if (selected(rows[ri].obl))
+				for (size_t ci = 0; ci < cols.size(); ci++)
+					tasks.emplace_back(ri, ci);
+		std::vector<cell> results(tasks.size());
+		std::vector<std::string> errors(jobs);
+		std::atomic<size_t> next{0};
+		auto worker = [&](unsigned id) {
+			try {
+				for (size_t k; (k = next++) < tasks.size();) {
+					results[k] = run(rows[tasks[k].first], cols[tasks[k].second]);
+					// The model belongs to this thread's context, which
+					// ends with the thread: the replay has read it.
+					results[k].out.model.reset();
+				}
+			} catch (const z3::exception &e) {
+				errors[id] = std::string("z3: ") + e.msg();
+				next = tasks.size();
+			} catch (const std::exception &e) {
+				errors[id] = e.what();
+				next = tasks.size();
+			}
+		};
+		std::vector<std::thread> threads;
+		for (unsigned id = 0; id < jobs; id++)
+			threads.emplace_back(worker, id);
+		for (auto &t : threads)
+			t.join();
+		for (const auto &e : errors)
+			if (!e.empty())
+				throw std::runtime_error(e);
+		size_t k = 0;
 		for (const auto &r : rows) {
 			if (!selected(r.obl))
 				continue;
@@ -584,7 +627,7 @@ int main(int argc, char **argv)
 			printf("%-48s", label.c_str());
 			(r.expect_proved ? obligations : mutants)++;
 			for (const auto &col : cols) {
-				cell c = run(r, col);
+				const cell &c = results[k++];
 				total += c.out.ms;
 				all_ok = all_ok && c.ok;
 				failed += !c.ok;
@@ -604,7 +647,7 @@ int main(int argc, char **argv)
 		printf("\nCounterexamples (replayed on bc::u64_word):\n");
 		for (const auto &d : details)
 			printf("  %s\n", d.c_str());
-		printf("\nsolver time %.0f ms; %s\n", total,
+		printf("\nsolver time %.0f ms on %u thread(s); %s\n", total, jobs,
 		       all_ok ? "every obligation proved, every mutant refuted"
 			      : "FAILED (cells marked !: not proved, not refuted, or not replayed)");
 		double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -20,9 +20,10 @@ struct z3_word {
 
 	// One context for every formula: z3::expr needs one, the policy's
 	// functions are static like u64_word's.
+	// One context per thread: the proofs binary runs queries on two threads.
 	static z3::context &ctx()
 	{
-		static z3::context c;
+		static thread_local z3::context c;
 		return c;
 	}
 
