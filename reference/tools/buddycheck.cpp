@@ -491,7 +491,7 @@ static int cmd_check(const std::vector<std::string> &args)
 				result.pop_back();
 			std::string v = result.empty() ? "error" : field(result, "verdict"), cellv = v;
 			if (v == "falsified") {
-				cellv = "FALSIFIED(" + field(result, "ops") + " ops)";
+				cellv = "FALSIFIED(" + field(result, "ops") + (field(result, "ops") == "1" ? " op)" : " ops)");
 				any_cx = true;
 				notes.push_back(f.string() + " [properties]: " + field(result, "invariant") + ": " + field(result, "message") +
 						"\n    trace:  " + field(result, "trace") + " (shrunk: " + field(result, "ops") +
