@@ -6,6 +6,8 @@
 #include "stateful.hpp"
 
 #include <gtest/gtest.h>
+
+#include <ostream>
 #include <rapidcheck/gtest.h>
 
 #include <cstdio>
@@ -41,6 +43,11 @@ void expect_falsified(const char *what, const outcome &o)
 }
 
 } // namespace
+
+namespace bc {
+// Test parameters print as the variant's name (not as raw bytes).
+static void PrintTo(const broken_variant &v, std::ostream *os) { *os << v.name; }
+} // namespace bc
 
 TEST(negative_controls, chunk_mutants_falsified)
 {
