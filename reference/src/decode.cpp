@@ -150,6 +150,26 @@ static bool is_text_trace(const uint8_t *data, size_t size)
 	return size >= n && std::equal(data, data + n, reinterpret_cast<const uint8_t *>(trace_magic));
 }
 
+// A text trace is replayed without its expectations (those of a mutated
+// trace claim nothing) and for at most max_ops operations, as long as a
+// decoded history at most (mutations grow texts).  The line of its last
+// replayed operation when it is cut there; 0 when it is replayed whole.
+static int text_trace_cut_line(const trace &t, size_t max_ops)
+{
+	size_t n = 0;
+	int last = 0;
+	for (const op &o : t.ops) {
+		if (o.kind >= op_kind::expect_chunks)
+			continue;
+		if (n++ == max_ops)
+			return last;
+		last = o.line;
+	}
+	return 0;
+}
+
+static bool replayed(const op &o, int cut_line) { return o.kind < op_kind::expect_chunks && (!cut_line || o.line <= cut_line); }
+
 const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt)
 {
 	if (is_text_trace(data, size)) {
@@ -164,15 +184,10 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 			return invalid;
 		}
 		ls.reset(t.cfg);
-		size_t n = 0;
-		for (const op &o : t.ops) {
-			if (o.kind >= op_kind::expect_chunks)
-				continue; // expectations of a mutated trace claim nothing
-			if (n++ == opt.max_ops)
-				break; // as long as a decoded history at most: mutations grow texts
-			if (!ls.step(o))
+		const int cut = text_trace_cut_line(t, opt.max_ops);
+		for (const op &o : t.ops)
+			if (replayed(o, cut) && !ls.step(o))
 				break;
-		}
 		if (!ls.ended())
 			ls.finish();
 		const replay_result &r = ls.result();
@@ -227,15 +242,11 @@ std::string decode_trace(const uint8_t *data, size_t size, const decode_options 
 		trace t;
 		if (parse_trace(std::string(reinterpret_cast<const char *>(data), size), "<fuzz input>", t))
 			t.ops.clear(); // not replayed at all: keep every line for the error
-		// Cut after the max_ops-th operation, as run_input() does.
-		int last_line = 0;
-		size_t n = 0;
-		for (const op &o : t.ops)
-			if (o.kind < op_kind::expect_chunks && n++ < opt.max_ops)
-				last_line = o.line;
+		const int cut = text_trace_cut_line(t, opt.max_ops); // as run_input() replays it
 		int lineno = 0;
 		while (std::getline(in, line)) {
-			if (++lineno > last_line && n > opt.max_ops)
+			++lineno;
+			if (cut && lineno > cut)
 				break;
 			if (line.rfind("expect ", 0) != 0)
 				out += line + "\n";

@@ -60,6 +60,15 @@ struct engine {
 	// Scratch arrays of one operation, reused (no allocation per operation).
 	std::vector<uint64_t> scratch_pfns, scratch_arr;
 	std::vector<page *> scratch_pages;
+
+	// [start, start + n) in scratch_pfns.
+	std::vector<uint64_t> &pfn_range(uint64_t start, uint64_t n)
+	{
+		scratch_pfns.resize(n);
+		for (uint64_t i = 0; i < n; i++)
+			scratch_pfns[i] = start + i;
+		return scratch_pfns;
+	}
 	long vmalloc_pages = 0;
 	// results of the last operation, compared across engines
 	bool alloc_failed = false;
@@ -124,12 +133,13 @@ struct engine {
 			handles.emplace_back();
 		const size_t idx = nr_handles++;
 		handle &h = handles[idx];
+		std::vector<uint64_t> storage = std::move(h.pfns); // keep its memory, nothing else
+		h = handle{};
+		h.pfns = std::move(storage);
 		h.name = name;
 		h.kind = k;
 		h.pfns.assign(pfns.begin(), pfns.end());
 		h.live = pfns.size();
-		h.order = 0;
-		h.compound = h.frozen = h.split = false;
 		live.push_back(idx);
 		for (uint64_t p : pfns)
 			owner[p] = int32_t(idx);
@@ -269,10 +279,7 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> &pfns = scratch_pfns;
-			pfns.clear();
-			for (uint64_t i = 0; i < (uint64_t(1) << o.order); i++)
-				pfns.push_back(mm.page_to_pfn(p) + i);
+			std::vector<uint64_t> &pfns = pfn_range(mm.page_to_pfn(p), uint64_t(1) << o.order);
 			handle &h = add(o.handle, handle_kind::pages, pfns);
 			h.order = o.order;
 			h.compound = o.compound && o.order > 0;
@@ -346,10 +353,7 @@ struct engine {
 			for (uint64_t p = pfn; p < pfn + count; p++)
 				require_allocated(p);
 			handle *h = owner_of(pfn);
-			std::vector<uint64_t> &pfns = scratch_pfns;
-			pfns.clear();
-			for (uint64_t p = pfn; p < pfn + count; p++)
-				pfns.push_back(p);
+			std::vector<uint64_t> &pfns = pfn_range(pfn, count);
 			const bool head = h && h->compound && h->pfns[0] == pfn;
 			if (head && o.kind == op_kind::free_contig_range) {
 				// free_contig_range() refuses a compound head: nothing is freed.
@@ -407,10 +411,7 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> &pfns = scratch_pfns;
-			pfns.clear();
-			for (uint64_t p = o.pfn; p < o.pfn + o.count; p++)
-				pfns.push_back(p);
+			std::vector<uint64_t> &pfns = pfn_range(o.pfn, o.count);
 			handle &h = add(o.handle, handle_kind::contig, pfns);
 			h.frozen = o.frozen;
 			op_ranges.emplace_back(o.pfn & ~(mm.cfg().max_order_nr_pages() - 1),

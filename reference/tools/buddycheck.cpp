@@ -239,6 +239,25 @@ static std::string field(const std::string &line, const std::string &key)
 	return line.substr(p, line.find(' ', p) - p);
 }
 
+// Runs a runner command (its stderr redirected by the caller) and returns
+// the last "RESULT ..." line it printed, without the newline; empty when it
+// printed none (it died: a sanitizer report or a crash).
+static std::string result_line(const std::string &cmd)
+{
+	std::string result;
+	FILE *p = popen(cmd.c_str(), "r");
+	if (!p)
+		return result;
+	char buf[4096];
+	while (fgets(buf, sizeof buf, p))
+		if (std::string(buf).rfind("RESULT ", 0) == 0)
+			result = buf;
+	pclose(p);
+	if (!result.empty() && result.back() == '\n')
+		result.pop_back();
+	return result;
+}
+
 static std::string read_all(const fs::path &p)
 {
 	std::ifstream in(p);
@@ -417,16 +436,7 @@ static int cmd_check(const std::vector<std::string> &args)
 			std::string cmd = "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 '" + b.runner.string() + "' suite --memmap " + mm +
 					  " --corpus '" + corpus.string() + "' --seconds " + std::to_string(seconds) + " --seed " +
 					  std::to_string(seed) + " --out '" + prefix.string() + "' 2> '" + err.string() + "'";
-			FILE *p = popen(cmd.c_str(), "r");
-			std::string result;
-			char buf[4096];
-			while (p && fgets(buf, sizeof buf, p))
-				if (std::string(buf).rfind("RESULT ", 0) == 0)
-					result = buf;
-			if (p)
-				pclose(p);
-			if (!result.empty() && result.back() == '\n')
-				result.pop_back();
+			const std::string result = result_line(cmd);
 			cell c;
 			if (result.empty()) {
 				// The runner died: a sanitizer report (or a crash) is the finding.
@@ -477,18 +487,10 @@ static int cmd_check(const std::vector<std::string> &args)
 						  b.runner.string() + "' properties --seconds " + std::to_string(property_seconds) + " --seed " +
 						  std::to_string(seed) + " --out '" + (out / stem).string() + "' --candidate '" + f.string() +
 						  "' --isolate " + isolate + " 2> '" + err.string() + "'";
-				FILE *p = popen(cmd.c_str(), "r");
-				char buf[4096];
-				while (p && fgets(buf, sizeof buf, p))
-					if (std::string(buf).rfind("RESULT ", 0) == 0)
-						result = buf;
-				if (p)
-					pclose(p);
+				result = result_line(cmd);
 				if (!result.empty())
 					break;
 			}
-			if (!result.empty() && result.back() == '\n')
-				result.pop_back();
 			std::string v = result.empty() ? "error" : field(result, "verdict"), cellv = v;
 			if (v == "falsified") {
 				cellv = "FALSIFIED(" + field(result, "ops") + (field(result, "ops") == "1" ? " op)" : " ops)");
