@@ -140,6 +140,21 @@ std::optional<config> preset(std::string_view name)
 	return c;
 }
 
+const config *preset_ref(std::string_view name)
+{
+	// Built once: parsers and decoders ask for a preset on every input.
+	static const std::vector<config> all = [] {
+		std::vector<config> v;
+		for (const auto &n : preset_names())
+			v.push_back(*preset(n));
+		return v;
+	}();
+	for (const config &c : all)
+		if (c.preset == name)
+			return &c;
+	return nullptr;
+}
+
 static std::string fmt(const char *f, auto... args)
 {
 	char buf[512];
@@ -174,12 +189,17 @@ std::optional<std::string> validate(const config &c)
 	if (c.pfn_section_shift() > 40 || c.nr_pfns() > max_model_pfns)
 		return fmt("%llu sections of 2^%u pages exceed the model's limit of %llu pages",
 			   ull(c.nr_sections), c.pfn_section_shift(), ull(max_model_pfns));
-	std::unordered_set<uint64_t> seen_holes; // not pairwise: a trace can list thousands
+	// Pairwise for a few holes (no allocation: a fuzzer validates every
+	// input), a set for the thousands a trace may list.
+	std::unordered_set<uint64_t> seen_holes;
 	for (size_t i = 0; i < c.holes.size(); i++) {
 		if (c.holes[i] >= c.nr_sections)
 			return fmt("hole section %llu is beyond the last section %llu", ull(c.holes[i]),
 				   ull(c.nr_sections - 1));
-		if (!seen_holes.insert(c.holes[i]).second)
+		const bool twice = c.holes.size() <= 16 ? std::find(c.holes.begin(), c.holes.begin() + long(i), c.holes[i]) !=
+								      c.holes.begin() + long(i)
+							: !seen_holes.insert(c.holes[i]).second;
+		if (twice)
 			return fmt("hole section %llu is listed twice", ull(c.holes[i]));
 	}
 	if (c.holes.size() >= c.nr_sections)

@@ -5,11 +5,18 @@
 
 namespace bc {
 
-config decode_config(chooser &ch, const decode_options &opt)
+// The preset an input starts from, built once (a fuzzer decodes millions).
+static const config &decode_base(const decode_options &opt, unsigned which)
 {
-	static const char *presets[] = {"small", "small-64k", "tiny"};
+	static const char *scaled[] = {"small", "small-64k", "tiny"};
+	const config *c = preset_ref(opt.preset.empty() ? scaled[which] : opt.preset);
+	return c ? *c : *preset_ref("small"); // an unknown forced preset: callers refuse it first
+}
+
+void decode_config(chooser &ch, const decode_options &opt, config &c)
+{
 	const unsigned which = unsigned(ch.below(3));            // byte 0
-	config c = *preset(opt.preset.empty() ? presets[which] : opt.preset);
+	c = decode_base(opt, which); // reuses c's vectors: no allocation
 	c.memmap = memmap_model(ch.below(3));                     // byte 1: flat, vmemmap, sparse
 	if (opt.preset.empty()) {
 		// byte 2: a few sections, so that states stay small
@@ -20,8 +27,9 @@ config decode_config(chooser &ch, const decode_options &opt)
 	}
 	// byte 3: at most one hole, never section 0 (zone DMA starts there)
 	const uint64_t hole = ch.below(256);
+	c.holes.clear();
 	if ((hole & 3) == 0 && c.nr_sections > 2)
-		c.holes = {1 + (hole >> 2) % (c.nr_sections - 1)};
+		c.holes.push_back(1 + (hole >> 2) % (c.nr_sections - 1));
 	// byte 4: zones.  The inner boundary is aligned to MAX_PAGE_ORDER, as
 	// in the kernel; the outer edges are not (the first zone may start a
 	// few pfns in, the last one end a few pfns short).
@@ -30,9 +38,14 @@ config decode_config(chooser &ch, const decode_options &opt)
 	uint64_t boundary = block * (1 + (z & 7) % std::max<uint64_t>(1, end / block - 1));
 	const uint64_t first = (z >> 3) & 1 ? (z >> 4) % 5 : 0;
 	const uint64_t tail = (z >> 6) % 4;
-	c.zones = {{"DMA", first, boundary}, {"Normal", boundary, end - tail}};
-	if (boundary <= first || boundary >= end - tail)
-		c.zones = {{"DMA", first, end - tail}};
+	if (boundary <= first || boundary >= end - tail) {
+		c.zones.resize(1);
+		c.zones[0] = {"DMA", first, end - tail};
+	} else {
+		c.zones.resize(2);
+		c.zones[0] = {"DMA", first, boundary};
+		c.zones[1] = {"Normal", boundary, end - tail};
+	}
 	// byte 5: pcp batch and high
 	const uint64_t pcp = ch.below(256);
 	c.pcp_batch = 1u << (pcp & 3);
@@ -41,21 +54,29 @@ config decode_config(chooser &ch, const decode_options &opt)
 	const uint64_t misc = ch.below(256);
 	c.nr_cpus = 1 + (misc & 1);
 	c.page_checks = (misc & 6) != 0;
+	c.cma.clear();
 	if ((misc >> 3) & 1) {
 		uint64_t pb = c.pageblock_nr_pages();
 		uint64_t start = ((misc >> 4) * block) % end & ~(pb - 1);
 		if (start + block <= end && start >= c.zones.back().start_pfn && start + block <= c.zones.back().end_pfn)
-			c.cma = {{start, start + block}};
+			c.cma.push_back({start, start + block});
 	}
 	if (validate(c)) // never: every decoded layout obeys the rules; keep the preset's own if not
-		c = *preset(c.preset);
+		c = decode_base(opt, which);
+}
+
+config decode_config(chooser &ch, const decode_options &opt)
+{
+	config c;
+	decode_config(ch, opt, c);
 	return c;
 }
 
-void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out, bool with_text)
+void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, op_buffer &out, bool with_text)
 {
 	// Live, refcounted, order-0 granular pages: what free_pages_bulk() takes.
-	std::vector<uint64_t> pages;
+	static thread_local std::vector<uint64_t> pages, pool; // no allocation per operation
+	pages.clear();
 	for (size_t i = 0; i < ls.handle_count(); i++) {
 		const handle_view h = ls.handle_at(i);
 		if (h.frozen || (h.kind == handle_info::pages && !h.split && h.order > 0))
@@ -64,36 +85,50 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 			if (ls.owner(p) == h.index && ls.oracle_model().pfn_to_page(p)->_refcount >= 1)
 				pages.push_back(p);
 	}
-	op o;
 	const unsigned what = unsigned(ch.below(100));
+	auto finish = [&](op &o) {
+		if (with_text)
+			o.text = op_to_line(o);
+	};
 	if (pages.size() < 4 || what < 20) {
-		o.handle = "h" + std::to_string(next_handle++);
+		op &o = out.add();
+		o.handle = 'h';
+		o.handle += std::to_string(next_handle++);
 		if (ch.chance(50)) {
 			o.kind = op_kind::vmalloc;
 			o.count = 1 + ch.below(c.max_order_nr_pages() * 2);
 		} else {
 			o.kind = op_kind::alloc;
 			o.order = unsigned(ch.below(c.max_page_order + 1));
-			if (with_text)
-				o.text = op_to_line(o);
-			out.push_back(o);
+			finish(o);
 			if (o.order == 0)
 				return;
-			o.kind = op_kind::split; // split fails validation if the alloc failed: checked by the caller
+			op &s = out.add(); // split fails validation if the alloc failed: checked by the caller
+			s.kind = op_kind::split;
+			s.handle = o.handle;
+			s.order = o.order;
+			finish(s);
+			return;
 		}
+		finish(o);
 	} else if (what < 26) {
+		op &o = out.add();
 		o.kind = ch.chance(50) ? op_kind::get : op_kind::poison;
 		o.pfn = pages[ch.below(pages.size())];
+		finish(o);
 	} else if (what < 32 && ls.handle_count()) {
 		const handle_view h = ls.handle_at(ch.below(ls.handle_count()));
 		if (h.kind != handle_info::vmalloc || !h.whole)
 			return;
+		op &o = out.add();
 		o.kind = op_kind::vfree;
 		o.handle = *h.name;
 		o.by_handle = true;
 		o.arr = array_order(ch.below(4));
 		o.seed = ch.below(1000);
+		finish(o);
 	} else {
+		op &o = out.add();
 		o.kind = op_kind::free_pages_bulk;
 		std::sort(pages.begin(), pages.end());
 		const size_t len = 1 + ch.below(std::min<size_t>(pages.size(), 48));
@@ -102,7 +137,7 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 			const size_t at = ch.below(pages.size() - len + 1);
 			o.pfns.assign(pages.begin() + long(at), pages.begin() + long(at + len));
 		} else { // a random subset, shuffled, reversed or interleaved
-			std::vector<uint64_t> pool = pages;
+			pool.assign(pages.begin(), pages.end());
 			for (size_t i = pool.size(); i > 1; i--)
 				std::swap(pool[i - 1], pool[ch.below(i)]);
 			pool.resize(len);
@@ -110,15 +145,13 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 				std::sort(pool.rbegin(), pool.rend());
 			else if (style == 3)
 				std::sort(pool.begin(), pool.end(), [](uint64_t a, uint64_t b) { return (a & 1) != (b & 1) ? (a & 1) < (b & 1) : a < b; });
-			o.pfns = pool;
+			o.pfns.assign(pool.begin(), pool.end());
 		}
+		finish(o);
 	}
-	if (with_text)
-		o.text = op_to_line(o);
-	out.push_back(std::move(o));
 }
 
-static void choose(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
+static void choose(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, op_buffer &out,
 		   const decode_options &opt, bool with_text)
 {
 	if (opt.target == decode_target::bulk)
@@ -129,14 +162,12 @@ static void choose(const lockstep &ls, const config &c, chooser &ch, uint64_t &n
 
 lockstep &lockstep_pool::get(const config &c)
 {
-	std::string key = std::to_string(int(c.memmap)) + "/" + std::to_string(c.nr_sections) + "/" +
-			  std::to_string(c.pfn_section_shift()) + "/";
-	for (uint64_t h : c.holes)
-		key += std::to_string(h) + ",";
+	// Compared field by field, not through a key string: no allocation per input.
 	for (auto &e : pool_)
-		if (e.first == key)
+		if (e.first.memmap == c.memmap && e.first.nr_sections == c.nr_sections &&
+		    e.first.pfn_section_shift() == c.pfn_section_shift() && e.first.holes == c.holes)
 			return *e.second;
-	pool_.emplace_back(key, std::make_unique<lockstep>(c, opt_, "<fuzz input>"));
+	pool_.emplace_back(c, std::make_unique<lockstep>(c, opt_, "<fuzz input>"));
 	return *pool_.back().second;
 }
 
@@ -152,23 +183,15 @@ static bool is_text_trace(const uint8_t *data, size_t size)
 
 // A text trace is replayed without its expectations (those of a mutated
 // trace claim nothing) and for at most max_ops operations, as long as a
-// decoded history at most (mutations grow texts).  The line of its last
-// replayed operation when it is cut there; 0 when it is replayed whole.
-static int text_trace_cut_line(const trace &t, size_t max_ops)
+// decoded history at most (mutations grow texts): the parser stops there.
+static parse_limits text_trace_limits(const decode_options &opt)
 {
-	size_t n = 0;
-	int last = 0;
-	for (const op &o : t.ops) {
-		if (o.kind >= op_kind::expect_chunks)
-			continue;
-		if (n++ == max_ops)
-			return last;
-		last = o.line;
-	}
-	return 0;
+	parse_limits lim;
+	lim.max_ops = opt.max_ops;
+	return lim;
 }
 
-static bool replayed(const op &o, int cut_line) { return o.kind < op_kind::expect_chunks && (!cut_line || o.line <= cut_line); }
+static std::string_view as_text(const uint8_t *data, size_t size) { return {reinterpret_cast<const char *>(data), size}; }
 
 const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt)
 {
@@ -178,15 +201,17 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 		// valid history, is not a finding.
 		static thread_local trace t;
 		static thread_local replay_result invalid;
-		if (parse_trace(std::string(reinterpret_cast<const char *>(data), size), "<fuzz input>", t) ||
+		static const std::string name = "<fuzz input>";
+		parse_limits lim = text_trace_limits(opt);
+		lim.op_text = false; // a report re-parses the decoded text
+		if (parse_trace(as_text(data, size), name, t, &lim) ||
 		    t.cfg.nr_pfns() > (uint64_t(1) << 13)) { // fuzz-sized models only
 			invalid = replay_result{};
 			return invalid;
 		}
 		ls.reset(t.cfg);
-		const int cut = text_trace_cut_line(t, opt.max_ops);
 		for (const op &o : t.ops)
-			if (replayed(o, cut) && !ls.step(o))
+			if (o.kind < op_kind::expect_chunks && !ls.step(o))
 				break;
 		if (!ls.ended())
 			ls.finish();
@@ -198,16 +223,18 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 		return r;
 	}
 	byte_chooser ch(data, size);
-	const config c = decode_config(ch, opt);
+	static thread_local config c;
+	decode_config(ch, opt, c);
 	return run_decoded(ls, c, ch, opt);
 }
 
 const replay_result &run_input(lockstep_pool &pool, const uint8_t *data, size_t size, const decode_options &opt)
 {
 	if (is_text_trace(data, size))
-		return run_input(pool.get(*preset("tiny")), data, size, opt);
+		return run_input(pool.get(*preset_ref("tiny")), data, size, opt);
 	byte_chooser ch(data, size);
-	const config c = decode_config(ch, opt);
+	static thread_local config c;
+	decode_config(ch, opt, c);
 	return run_decoded(pool.get(c), c, ch, opt);
 }
 
@@ -215,7 +242,7 @@ static const replay_result &run_decoded(lockstep &ls, const config &c, byte_choo
 {
 	ls.reset(c);
 	uint64_t next_handle = 0;
-	std::vector<op> ops;
+	static thread_local op_buffer ops;
 	int line = 0;
 	for (size_t n = 0; n < opt.max_ops && !ch.exhausted();) {
 		ops.clear();
@@ -237,16 +264,16 @@ static const replay_result &run_decoded(lockstep &ls, const config &c, byte_choo
 std::string decode_trace(const uint8_t *data, size_t size, const decode_options &opt)
 {
 	if (is_text_trace(data, size)) { // as replayed: without its expectations
-		std::istringstream in(std::string(reinterpret_cast<const char *>(data), size));
+		std::istringstream in(std::string(as_text(data, size)));
 		std::string line, out;
 		trace t;
-		if (parse_trace(std::string(reinterpret_cast<const char *>(data), size), "<fuzz input>", t))
-			t.ops.clear(); // not replayed at all: keep every line for the error
-		const int cut = text_trace_cut_line(t, opt.max_ops); // as run_input() replays it
+		parse_limits lim = text_trace_limits(opt); // as run_input() replays it
+		if (parse_trace(as_text(data, size), "<fuzz input>", t, &lim))
+			lim.stopped_at = 0; // not replayed at all: keep every line for the error
 		int lineno = 0;
 		while (std::getline(in, line)) {
 			++lineno;
-			if (cut && lineno > cut)
+			if (lim.stopped_at && lineno >= lim.stopped_at)
 				break;
 			if (line.rfind("expect ", 0) != 0)
 				out += line + "\n";
@@ -262,7 +289,7 @@ std::string decode_trace(const uint8_t *data, size_t size, const decode_options 
 	ro.full_check_max_pfns = 0;
 	lockstep ls(c, ro, "<decode>");
 	uint64_t next_handle = 0;
-	std::vector<op> ops;
+	op_buffer ops;
 	for (size_t n = 0; n < opt.max_ops && !ch.exhausted();) {
 		ops.clear();
 		choose(ls, c, ch, next_handle, ops, opt, true);

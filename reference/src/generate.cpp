@@ -3,6 +3,8 @@
 #include "buddycheck/replay.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 namespace bc {
@@ -64,7 +66,20 @@ std::pair<uint64_t, uint64_t> live_run(const lockstep &ls, const handle_view &h,
 
 } // namespace
 
-void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out, bool with_text)
+op &op_buffer::add()
+{
+	if (n_ == max_ops) { // a chooser's bug: references handed out would dangle
+		std::fprintf(stderr, "buddycheck: more than %zu operations chosen in one step\n", max_ops);
+		std::abort();
+	}
+	if (n_ == ops_.size())
+		ops_.emplace_back();
+	op &o = ops_[n_++];
+	clear_op(o);
+	return o;
+}
+
+void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, op_buffer &out, bool with_text)
 {
 	const Model &m = ls.oracle_model();
 	const uint64_t nr_pfns = c.nr_pfns();
@@ -73,19 +88,19 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 	for (size_t i = 0; i < nr_handles; i++)
 		live += ls.handle_at(i).live;
 	if (ch.chance(3)) {
-		op d;
+		op &d = out.add();
 		d.kind = ch.chance(50) ? op_kind::drain : op_kind::cpu;
 		d.all = ch.chance(50);
 		d.count = ch.below(c.nr_cpus);
 		if (with_text)
 			d.text = op_to_line(d);
-		out.push_back(d);
 	}
 	// Free more when memory gets tight, so that histories keep going.
 	const unsigned alloc_weight = live * 2 > nr_pfns ? 10 : live * 4 > nr_pfns ? 30 : 50;
-	op o;
+	op &o = out.add();
 	if (nr_handles == 0 || ch.below(100) < alloc_weight) {
-		o.handle = "h" + std::to_string(next_handle++);
+		o.handle = 'h';
+		o.handle += std::to_string(next_handle++);
 		const unsigned kind = unsigned(ch.below(10));
 		if (kind < 6) {
 			o.kind = op_kind::alloc;
@@ -163,7 +178,8 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 			} else if (what < 40) {
 				o.kind = op_kind::free_pages_bulk;
 				o.by_handle = false;
-				std::vector<uint64_t> pfns;
+				static thread_local std::vector<uint64_t> pfns; // no allocation per operation
+				pfns.clear();
 				for (uint64_t p : *h.pfns)
 					if (ls.owner(p) == h.index)
 						pfns.push_back(p);
@@ -172,7 +188,7 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 				pfns.resize(std::min<size_t>(pfns.size(), 1 + ch.below(24)));
 				if (ch.chance(50))
 					std::sort(pfns.begin(), pfns.end());
-				o.pfns = pfns;
+				o.pfns.assign(pfns.begin(), pfns.end());
 			} else {
 				auto run = live_run(ls, h, ch);
 				o.by_handle = false;
@@ -196,7 +212,6 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 	}
 	if (with_text)
 		o.text = op_to_line(o);
-	out.push_back(std::move(o));
 }
 
 std::string generate_trace(const config &c, const generate_options &g)
@@ -211,14 +226,13 @@ std::string generate_trace(const config &c, const generate_options &g)
 	rng_chooser ch(g.seed);
 	uint64_t next_handle = 0;
 	size_t written = 0;
-	std::vector<op> ops;
+	op_buffer ops;
 	while (written < g.ops && !ls.ended()) {
 		ops.clear();
 		if (g.check_every && written && written % g.check_every == 0) {
-			op o;
+			op &o = ops.add();
 			o.kind = op_kind::check;
 			o.text = "check";
-			ops.push_back(o);
 		} else {
 			choose_ops(ls, c, ch, next_handle, ops);
 		}

@@ -2,6 +2,7 @@
 
 #include "buddycheck/model.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -113,7 +114,11 @@ void split_words(const std::string &line, std::vector<std::string> &w)
 
 struct parser {
 	trace &t;
-	std::vector<std::string> w; // the current line's words
+	std::vector<std::string> &w; // the current line's words (reused across parses)
+	std::string &line;           // the current line without its comment (likewise)
+	parse_limits lim;
+	size_t n_ops = 0;            // t.ops[0, n_ops) are this parse's
+	size_t n_replayed = 0;       // of which operations (not expectations)
 	bool zones_explicit = false;
 	bool config_done = false;
 	int last_config_line = 0;
@@ -122,7 +127,7 @@ struct parser {
 	{
 		config &c = t.cfg;
 		if (key == "preset") {
-			auto p = preset(val);
+			const config *p = preset_ref(val);
 			if (!p)
 				throw parse_failure{"unknown preset '" + val + "' (known: x86_64 arm64-4k arm64-16k arm64-64k small small-64k tiny)"};
 			auto keep_model = c.memmap;
@@ -367,11 +372,16 @@ struct parser {
 				if (w.size() == 3)
 					array_order_arg(o, w[2]);
 			} else {
-				std::unordered_set<uint64_t> seen; // not pairwise: arrays can be thousands long
+				// Pairwise for a short array (no allocation), a set for the
+				// thousands an array can hold.
+				std::unordered_set<uint64_t> seen;
+				const bool pairwise = w.size() <= 64;
 				for (size_t i = 1; i < w.size(); i++) {
 					uint64_t p = number(w[i], "pfn");
 					check_range(p, 1);
-					if (!seen.insert(p).second)
+					const bool twice = pairwise ? std::find(o.pfns.begin(), o.pfns.end(), p) != o.pfns.end()
+								    : !seen.insert(p).second;
+					if (twice)
 						throw parse_failure{"pfn " + hex(p) + " appears twice in the array"};
 					o.pfns.push_back(p);
 				}
@@ -430,10 +440,16 @@ struct parser {
 			if (what == "chunks") {
 				need(w, 3, 3, "expect chunks O,O,...");
 				o.kind = op_kind::expect_chunks;
-				std::stringstream ss(w[2]);
-				std::string part;
-				while (std::getline(ss, part, ','))
-					o.pfns.push_back(small_number(part, "order", 63));
+				const std::string &list = w[2];
+				for (size_t at = 0; at <= list.size();) { // as getline(',') splits it
+					size_t comma = list.find(',', at);
+					if (comma == std::string::npos)
+						comma = list.size();
+					if (comma == list.size() && at == list.size())
+						break;
+					o.pfns.push_back(small_number(list.substr(at, comma - at), "order", 63));
+					at = comma + 1;
+				}
 			} else if (what == "free") {
 				need(w, 4, 4, "expect free PFN ORDER");
 				o.kind = op_kind::expect_free;
@@ -454,10 +470,21 @@ struct parser {
 		}
 	}
 
-	void parse_line(const std::string &raw, int lineno)
+	// An op slot of t.ops, reused with its memory.
+	op &next_op()
+	{
+		if (n_ops == t.ops.size())
+			t.ops.emplace_back();
+		op &o = t.ops[n_ops++];
+		clear_op(o);
+		return o;
+	}
+
+	// false: the operation limit is reached, this line is not taken.
+	bool parse_line(std::string_view raw, int lineno)
 	{
 		if (raw.rfind("# expect:", 0) == 0) {
-			std::stringstream ms(raw.substr(9));
+			std::stringstream ms{std::string(raw.substr(9))};
 			std::string kv;
 			while (ms >> kv) {
 				auto eq = kv.find('=');
@@ -465,19 +492,19 @@ struct parser {
 					throw parse_failure{"bad '# expect:' item '" + kv + "' (expected KEY=VALUE)"};
 				t.meta.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
 			}
-			return;
+			return true;
 		}
-		std::string line = raw.substr(0, raw.find('#'));
+		line.assign(raw.substr(0, raw.find('#')));
 		split_words(line, w);
 		if (w.empty())
-			return;
+			return true;
 		for (unsigned char ch : line)
 			if (ch < 0x20 && ch != '\t' && ch != '\r')
 				throw parse_failure{"control character in line"};
 		if (w[0] == "buddycheck-trace") {
 			if (w.size() != 2 || w[1] != "1")
 				throw parse_failure{"unsupported trace version (this buddycheck reads 'buddycheck-trace 1')"};
-			return;
+			return true;
 		}
 		if (w[0] == "config") {
 			if (config_done)
@@ -489,47 +516,83 @@ struct parser {
 					throw parse_failure{"bad config item '" + w[i] + "' (expected KEY=VALUE)"};
 				config_kv(w[i].substr(0, eq), w[i].substr(eq + 1));
 			}
-			return;
+			return true;
 		}
 		finish_config();
-		op o;
+		op &o = next_op();
 		o.line = lineno;
-		size_t b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
-		o.text = line.substr(b, e - b + 1);
+		if (lim.op_text) {
+			size_t b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
+			o.text.assign(line, b, e - b + 1);
+		}
 		parse_op(o, w);
-		t.ops.push_back(std::move(o));
+		if (o.kind < op_kind::expect_chunks && n_replayed++ == lim.max_ops) {
+			n_ops--; // one past the limit: not taken
+			return false;
+		}
+		return true;
 	}
 };
 
 } // namespace
 
-std::optional<trace_error> parse_trace(const std::string &text, const std::string &file, trace &out)
+std::optional<trace_error> parse_trace(std::string_view text, const std::string &file, trace &out, parse_limits *limits)
 {
 	out.file = file;
-	out.cfg = *preset("small");
-	out.ops.clear(); // keeps its capacity: a fuzzer parses into the same trace
+	out.cfg = *preset_ref("small");
 	out.meta.clear();
-	parser p{out, {}};
-	std::string line;
+	// Scratch reused across calls, and t.ops' slots with their memory: a
+	// fuzzer parses a text trace on every input.
+	static thread_local std::vector<std::string> words;
+	static thread_local std::string line;
+	parser p{out, words, line, limits ? *limits : parse_limits{}};
 	int lineno = 0;
+	std::optional<trace_error> err;
 	try {
 		for (size_t at = 0; at < text.size();) {
 			size_t nl = text.find('\n', at);
-			if (nl == std::string::npos)
+			if (nl == std::string_view::npos)
 				nl = text.size();
-			line.assign(text, at, nl - at);
+			const std::string_view raw = text.substr(at, nl - at);
 			at = nl + 1;
 			lineno++;
-			if (line.size() > 100000)
+			if (raw.size() > 100000)
 				throw parse_failure{"line longer than 100000 characters"};
-			p.parse_line(line, lineno);
+			if (!p.parse_line(raw, lineno)) {
+				if (limits)
+					limits->stopped_at = lineno;
+				break;
+			}
 		}
 		lineno = p.last_config_line ? p.last_config_line : lineno;
 		p.finish_config();
 	} catch (const parse_failure &f) {
-		return trace_error{file, lineno, f.message};
+		err = trace_error{file, lineno, f.message};
 	}
-	return std::nullopt;
+	out.ops.resize(p.n_ops);
+	return err;
+}
+
+void clear_op(op &o)
+{
+	// Field by field: a fuzzer clears an op per decoded operation, and a
+	// whole-struct assignment costs more than the operation's replay.
+	static_assert(sizeof(op) == 3 * sizeof(std::string) + sizeof(std::vector<uint64_t>) + 64,
+		      "a field was added to bc::op: reset it in clear_op()");
+	o.kind = op_kind{};
+	o.line = 0;
+	o.text.clear();
+	o.handle.clear();
+	o.by_handle = false;
+	o.pfn = o.count = 0;
+	o.order = 0;
+	o.mt = MIGRATE_MOVABLE;
+	o.zone = -1;
+	o.compound = o.frozen = o.huge = o.all = false;
+	o.pfns.clear();
+	o.arr = array_order::as_allocated;
+	o.seed = 0;
+	o.kind_arg.clear();
 }
 
 std::optional<trace_error> load_trace(const std::string &path, trace &out)

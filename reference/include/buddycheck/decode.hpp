@@ -33,7 +33,7 @@ struct decode_options {
 // split high-order pages) and free_pages_bulk() of arrays drawn from them:
 // sorted runs, shuffled or reversed subsets, pages of several areas, across
 // sections and holes; now and then an extra reference, poison or a vfree.
-void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
+void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, op_buffer &out,
 		     bool with_text = true);
 
 // One lockstep per memory shape (memory model, sections, holes): a fuzzer
@@ -45,11 +45,13 @@ class lockstep_pool {
 
   private:
 	replay_options opt_;
-	std::vector<std::pair<std::string, std::unique_ptr<lockstep>>> pool_;
+	std::vector<std::pair<config, std::unique_ptr<lockstep>>> pool_; // keyed by the shape of the first config
 };
 
-// The configuration the first bytes of an input describe.
+// The configuration the first bytes of an input describe; the second form
+// writes it into c, reusing c's memory.
 config decode_config(chooser &ch, const decode_options &opt = {});
+void decode_config(chooser &ch, const decode_options &opt, config &c);
 
 // An input that begins with "buddycheck-trace 1\n" is a text trace, replayed
 // as written (how the seed corpora carry the golden traces); an invalid one

@@ -44,11 +44,30 @@ struct byte_chooser final : chooser {
 	bool exhausted() const override { return dry; }
 };
 
+// The operations chosen for one step (at most op_buffer::max_ops).  Its ops
+// keep their strings' and vectors' memory from step to step: a fuzzer
+// decodes millions of them and should not allocate for each.
+class op_buffer {
+  public:
+	static constexpr size_t max_ops = 4;
+	op_buffer() { ops_.reserve(max_ops); }
+	// A default-valued op; references stay valid until clear().
+	op &add();
+	void clear() { n_ = 0; }
+	size_t size() const { return n_; }
+	op *begin() { return ops_.data(); }
+	op *end() { return ops_.data() + n_; }
+
+  private:
+	std::vector<op> ops_;
+	size_t n_ = 0;
+};
+
 // Appends the next operation(s) valid in the lockstep's current state (the
 // oracle's view): sometimes a drain or cpu switch, then one allocator
 // operation.  Handle names are h<next_handle>.
 // with_text: fill op::text (for traces and reports; fuzzers skip it).
-void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, std::vector<op> &out,
+void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next_handle, op_buffer &out,
 		bool with_text = true);
 
 struct generate_options {

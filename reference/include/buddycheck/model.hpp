@@ -23,6 +23,15 @@
 #define BC_NO_COVERAGE
 #endif
 
+// Hot one-line accessors: UBSan's object-size and pointer-overflow checks
+// make them look too big to inline at -O2 (a call per pfn in every checker
+// loop); force it.
+#if defined(__GNUC__)
+#define BC_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define BC_ALWAYS_INLINE inline
+#endif
+
 namespace bc {
 
 // The enum lives in page.h, shared with the C shim; bc::MIGRATE_* too.
@@ -122,15 +131,15 @@ class Model {
 	uint64_t nr_pfns() const { return nr_pfns_; }
 
 	// ---- memmap ----
-	bool pfn_valid(uint64_t pfn) const { return pfn < nr_pfns_ && present_[pfn >> sec_shift_]; }
-	page *pfn_to_page(uint64_t pfn) const // pfn must be valid
+	BC_ALWAYS_INLINE bool pfn_valid(uint64_t pfn) const { return pfn < nr_pfns_ && present_[pfn >> sec_shift_]; }
+	BC_ALWAYS_INLINE page *pfn_to_page(uint64_t pfn) const // pfn must be valid
 	{
 		if (flat_map_)
 			return &flat_map_[pfn];
 		return &section_map_[pfn >> sec_shift_][pfn & pfn_in_section_mask_];
 	}
 	uint64_t page_to_pfn(const page *p) const;            // no_pfn when p is not a struct page of the memmap
-	uint64_t section_of(uint64_t pfn) const { return pfn >> sec_shift_; }
+	BC_ALWAYS_INLINE uint64_t section_of(uint64_t pfn) const { return pfn >> sec_shift_; }
 	uint64_t memdesc_section(const page *p) const;        // section number kept in flags (0 unless classic sparse)
 	zone *zone_of(uint64_t pfn);                          // nullptr outside every zone
 	const zone *zone_of(uint64_t pfn) const;
@@ -138,7 +147,7 @@ class Model {
 	const std::vector<zone> &zones() const { return zones_; }
 
 	// ---- pageblocks ----
-	unsigned pageblock_mt(uint64_t pfn) const { return pageblock_mt_[pfn >> cfg_.pageblock_order]; }
+	BC_ALWAYS_INLINE unsigned pageblock_mt(uint64_t pfn) const { return pageblock_mt_[pfn >> cfg_.pageblock_order]; }
 	void set_pageblock_mt(uint64_t pfn, unsigned mt) { pageblock_mt_[pfn >> cfg_.pageblock_order] = uint8_t(mt); }
 	bool pageblock_isolated(uint64_t pfn) const { return pageblock_mt(pfn) == MIGRATE_ISOLATE; }
 
@@ -183,14 +192,14 @@ class Model {
 	static const std::vector<std::string> &bad_kinds();
 	// Why free_pages_prepare() would refuse this page; empty when it would not.
 	std::string bad_reason(const page *p) const;
-	bool is_bad(const page *p) const
+	BC_ALWAYS_INLINE bool is_bad(const page *p) const
 	{
 		return p->_mapcount != -1 || p->mapping || p->_refcount != 0 || p->memcg_data ||
 		       (p->flags.f & BC_PAGE_FLAGS_CHECK_AT_FREE);
 	}
 
 	// ---- ledger and counters ----
-	uint8_t ledger(uint64_t pfn) const { return ledger_[pfn]; }
+	BC_ALWAYS_INLINE uint8_t ledger(uint64_t pfn) const { return ledger_[pfn]; }
 	void ledger_set(uint64_t pfn, uint8_t bits) { ledger_[pfn] |= bits; }
 	void ledger_clear(uint64_t pfn, uint8_t bits) { ledger_[pfn] &= uint8_t(~bits); }
 	long nr_vmalloc = 0; // NR_VMALLOC

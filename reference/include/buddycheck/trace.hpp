@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bc {
@@ -60,6 +61,10 @@ struct op {
 	std::string kind_arg; // make_bad KIND
 };
 
+// Back to a default op, keeping the memory of its strings and vectors (for
+// code that parses or decodes millions of operations).
+void clear_op(op &o);
+
 struct trace {
 	std::string file;
 	config cfg;
@@ -83,7 +88,15 @@ struct trace_error {
 // refused, pfn outside the zones or in a hole, count 0, overflowing range)
 // come back as the first error; dynamic ones (a handle that does not exist,
 // freeing a page that is not allocated) are found by replay().
-std::optional<trace_error> parse_trace(const std::string &text, const std::string &file, trace &out);
+// What a fuzzer parses: the operations it will replay, without their text.
+struct parse_limits {
+	size_t max_ops = SIZE_MAX; // stop before the operation after this many (expectations not counted)
+	bool op_text = true;       // keep each operation's line in op::text
+	int stopped_at = 0;        // out: the line parsing stopped before; 0 when it read everything
+};
+
+std::optional<trace_error> parse_trace(std::string_view text, const std::string &file, trace &out,
+				       parse_limits *limits = nullptr);
 std::optional<trace_error> load_trace(const std::string &path, trace &out);
 
 // The configuration as trace `config` lines (the inverse of parsing).
