@@ -11,6 +11,13 @@
 #include <cstdlib>
 #include <string>
 
+// The profile runtime's writer, linked only in a coverage build (weak: null
+// elsewhere).  report() aborts and libFuzzer's crash handler exits without
+// running atexit, so a coverage build writes its profile first: ci/coverage
+// replays the inputs its negative-control canaries found and counts the
+// report path that fired.
+extern "C" int __llvm_profile_write_file(void) __attribute__((weak));
+
 namespace bc::fuzz {
 
 inline decode_options options_from_env(decode_target target)
@@ -46,6 +53,8 @@ inline decode_options options_from_env(decode_target target)
 	std::fprintf(stderr, "---- decoded trace ----\n%s----\n", text.c_str());
 	std::fprintf(stderr, "reproduce: buddycheck decode%s CRASH_FILE > cx.trace && buddycheck replay --candidate %s cx.trace\n",
 		     dopt.target == decode_target::bulk ? " --target bulk" : "", fam.name);
+	if (__llvm_profile_write_file)
+		__llvm_profile_write_file();
 	std::abort();
 }
 

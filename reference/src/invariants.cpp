@@ -334,7 +334,8 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 		return std::nullopt;
 	const std::vector<uint8_t> &cover = free_cover(m, from, end);
 	const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
-	for (uint64_t pfn = from; pfn < end; pfn++) {
+	uint64_t pfn = from;
+	for (; pfn < end; pfn++) {
 		if (!m.pfn_valid(pfn))
 			continue;
 		const page *p = m.pfn_to_page(pfn);
@@ -350,9 +351,12 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 			ok = false;
 		if (!ok)
 			break;
-		if (pfn + 1 == end)
-			return std::nullopt;
 	}
+	// Tested after the loop, not at its last pfn: a range that ends in a
+	// hole (the last section absent) would otherwise fall through to the
+	// three passes below on a sound state.
+	if (pfn == end)
+		return std::nullopt;
 	if (auto v = check_pfn_single_state(m, start, end))
 		return v;
 	if (auto v = check_block_shape(m, from, end))
