@@ -6,6 +6,7 @@
 // history front to back, so a replay from scratch is rare.
 #include "stateful.hpp"
 
+#include "buddycheck/generate.hpp"
 #include "buddycheck/replay.hpp"
 #include "gen.hpp"
 
@@ -272,7 +273,7 @@ struct trace_command : command_base {
 // Commands that create a handle: its name must be free.
 struct creating_command : trace_command {
 	bool valid(const history_state &, const lockstep &ls) const override { return !live_handle(ls, o.handle); }
-	void name(const history_state &s) { o.handle = "h" + std::to_string(s.next_handle); }
+	void name(const history_state &s) { handle_name(o.handle, s.next_handle); }
 };
 
 struct alloc_cmd : creating_command {

@@ -140,6 +140,12 @@ std::optional<config> preset(std::string_view name)
 	return c;
 }
 
+bool same_memmap_shape(const config &a, const config &b)
+{
+	return a.memmap == b.memmap && a.nr_sections == b.nr_sections && a.pfn_section_shift() == b.pfn_section_shift() &&
+	       a.holes == b.holes;
+}
+
 const config *preset_ref(std::string_view name)
 {
 	// Built once: parsers and decoders ask for a preset on every input.

@@ -92,8 +92,7 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 	};
 	if (pages.size() < 4 || what < 20) {
 		op &o = out.add();
-		o.handle = 'h';
-		o.handle += std::to_string(next_handle++);
+		handle_name(o.handle, next_handle++);
 		if (ch.chance(50)) {
 			o.kind = op_kind::vmalloc;
 			o.count = 1 + ch.below(c.max_order_nr_pages() * 2);
@@ -162,10 +161,8 @@ static void choose(const lockstep &ls, const config &c, chooser &ch, uint64_t &n
 
 lockstep &lockstep_pool::get(const config &c)
 {
-	// Compared field by field, not through a key string: no allocation per input.
 	for (auto &e : pool_)
-		if (e.first.memmap == c.memmap && e.first.nr_sections == c.nr_sections &&
-		    e.first.pfn_section_shift() == c.pfn_section_shift() && e.first.holes == c.holes)
+		if (same_memmap_shape(e.first, c))
 			return *e.second;
 	pool_.emplace_back(c, std::make_unique<lockstep>(c, opt_, "<fuzz input>"));
 	return *pool_.back().second;

@@ -66,6 +66,12 @@ std::pair<uint64_t, uint64_t> live_run(const lockstep &ls, const handle_view &h,
 
 } // namespace
 
+void handle_name(std::string &out, uint64_t n)
+{
+	out = 'h';
+	out += std::to_string(n);
+}
+
 op &op_buffer::add()
 {
 	if (n_ == max_ops) { // a chooser's bug: references handed out would dangle
@@ -99,8 +105,7 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 	const unsigned alloc_weight = live * 2 > nr_pfns ? 10 : live * 4 > nr_pfns ? 30 : 50;
 	op &o = out.add();
 	if (nr_handles == 0 || ch.below(100) < alloc_weight) {
-		o.handle = 'h';
-		o.handle += std::to_string(next_handle++);
+		handle_name(o.handle, next_handle++);
 		const unsigned kind = unsigned(ch.below(10));
 		if (kind < 6) {
 			o.kind = op_kind::alloc;

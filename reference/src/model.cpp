@@ -93,12 +93,6 @@ void set_current(Model *m) { current_model = m; }
 
 Model::Model(const config &c) : cfg_(c) { setup(false); }
 
-static bool same_memmap_shape(const config &a, const config &b)
-{
-	return a.memmap == b.memmap && a.nr_sections == b.nr_sections && a.pfn_section_shift() == b.pfn_section_shift() &&
-	       a.holes == b.holes;
-}
-
 BC_NO_COVERAGE void Model::reset(const config &c)
 {
 	const bool reuse = same_memmap_shape(cfg_, c);

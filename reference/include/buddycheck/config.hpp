@@ -70,9 +70,12 @@ const std::vector<std::string> &preset_names();
 // A preset with its default layout (sections, zones, pcp sizes).  nullopt for
 // an unknown name.
 std::optional<config> preset(std::string_view name);
-// The same, built once and kept (nullptr for an unknown name): for code that
+// A preset built once and kept (nullptr for an unknown name): for code that
 // asks on every input.
 const config *preset_ref(std::string_view name);
+// Same memory model, sections and holes: one memmap serves both (a model
+// resets to the other without reallocating).
+bool same_memmap_shape(const config &a, const config &b);
 // Re-derive the default zones of a configuration after its section count or
 // holes changed (two zones with an unaligned boundary).
 void default_zones(config &c);

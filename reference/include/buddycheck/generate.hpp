@@ -63,6 +63,9 @@ class op_buffer {
 	size_t n_ = 0;
 };
 
+// The name of the n-th handle a chooser creates: h<n> (into out, reusing its memory).
+void handle_name(std::string &out, uint64_t n);
+
 // Appends the next operation(s) valid in the lockstep's current state (the
 // oracle's view): sometimes a drain or cpu switch, then one allocator
 // operation.  Handle names are h<next_handle>.
