@@ -40,7 +40,11 @@
 namespace bc::proofs {
 namespace {
 
-constexpr unsigned timeout_ms = 5000;
+// Every query's budget (proof.hpp, limits).  The hardest query uses 39.5
+// million (RESULT's max_rlimit, Z3 4.8.12); the bound leaves ten times that.
+// The clock is a backstop only: 2 s for that query on g++ -O2, 4.5 s under
+// ASan+UBSan on a busy core, where the 5 s timeout this replaced could fail.
+constexpr limits query_limits{.rlimit = 400'000'000, .timeout_ms = 300'000};
 
 // --emit-smt2 DIR: every query is also written as a standalone QF_BV file
 // named "<z3 answer>.<query>.smt2" (unsat = proved, sat = counterexample), so
@@ -60,7 +64,7 @@ std::string file_name(const std::string &query)
 // Proves and, with --emit-smt2, writes the same query (assumptions && !claim).
 outcome prove_and_emit(z3::context &c, const std::string &name, const z3::expr &assumptions, const z3::expr &claim)
 {
-	outcome o = prove(c, name, assumptions, claim, timeout_ms);
+	outcome o = prove(c, name, assumptions, claim, query_limits);
 	if (emit_dir.empty())
 		return o;
 	const char *answer = o.v == verdict::proved ? "unsat" : o.v == verdict::counterexample ? "sat" : "unknown";
@@ -582,6 +586,7 @@ int main(int argc, char **argv)
 		std::vector<std::string> details;
 		bool all_ok = true;
 		double total = 0, slowest_proof = 0, slowest_mutant = 0;
+		uint64_t max_rlimit = 0;
 		unsigned obligations = 0, mutants = 0, proved = 0, refuted = 0, failed = 0;
 		auto t0 = std::chrono::steady_clock::now();
 		// Solve every cell first, on `jobs` threads, then print in order.
@@ -634,6 +639,7 @@ int main(int argc, char **argv)
 				(r.expect_proved ? proved : refuted) += c.ok;
 				double &slowest = r.expect_proved ? slowest_proof : slowest_mutant;
 				slowest = std::max(slowest, c.out.ms);
+				max_rlimit = std::max(max_rlimit, c.out.rlimit_used);
 				printf(" %-13s", cell_text(c).c_str());
 				fflush(stdout);
 				if (!c.detail.empty())
@@ -653,9 +659,10 @@ int main(int argc, char **argv)
 		double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 		// One machine-readable line (buddycheck check reads it).
 		printf("RESULT verdict=%s obligations=%u mutants=%u configurations=%zu proved=%u refuted=%u failed=%u "
-		       "solver_ms=%.0f wall_ms=%.0f slowest_proof_ms=%.0f slowest_mutant_ms=%.0f timeout_ms=%u\n",
+		       "solver_ms=%.0f wall_ms=%.0f slowest_proof_ms=%.0f slowest_mutant_ms=%.0f max_rlimit=%llu rlimit=%llu timeout_ms=%u\n",
 		       all_ok ? "pass" : "fail", obligations, mutants, cols.size(), proved, refuted, failed, total, wall,
-		       slowest_proof, slowest_mutant, timeout_ms);
+		       slowest_proof, slowest_mutant, (unsigned long long)max_rlimit, (unsigned long long)query_limits.rlimit,
+		       query_limits.timeout_ms);
 		if (!emit_dir.empty()) {
 			std::ofstream f(emit_dir + "/MANIFEST");
 			for (const auto &e : emitted)

@@ -1,9 +1,10 @@
 // A thin wrapper around the solver: every query has a name, a one-line
-// statement, a timeout, and is proved by asking Z3 for a model of
+// statement, a resource limit, and is proved by asking Z3 for a model of
 // assumptions && !claim (unsat = proved, sat = counterexample).
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -26,24 +27,40 @@ struct outcome {
 	std::string name;
 	verdict v = verdict::unknown;
 	double ms = 0;
+	uint64_t rlimit_used = 0;       // Z3's "rlimit count": deterministic work done
 	std::optional<z3::model> model; // when v == counterexample
 	std::string reason;             // Z3's reason when v == unknown
 };
 
+// How much a query may spend.  The verdict is bounded by Z3's resource
+// limit (`rlimit`), a count of solver steps that is the same on every run
+// and every machine, not by the clock: a wall-clock limit turns into
+// "unknown" when the machine is busy (ctest -j, a fuzz campaign beside it).
+// The timeout is only a backstop against a solver that runs away.
+struct limits {
+	uint64_t rlimit;
+	unsigned timeout_ms;
+};
+
 inline outcome prove(z3::context &c, const std::string &name, const z3::expr &assumptions, const z3::expr &claim,
-		     unsigned timeout_ms)
+		     const limits &lim)
 {
 	outcome o;
 	o.name = name;
 	z3::solver s(c, "QF_BV");
 	z3::params p(c);
-	p.set("timeout", timeout_ms);
+	p.set("rlimit", unsigned(lim.rlimit));
+	p.set("timeout", lim.timeout_ms);
 	s.set(p);
 	s.add(assumptions);
 	s.add(!claim);
 	auto t0 = std::chrono::steady_clock::now();
 	z3::check_result r = s.check();
 	o.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+	const z3::stats st = s.statistics();
+	for (unsigned i = 0; i < st.size(); i++)
+		if (st.key(i) == "rlimit count")
+			o.rlimit_used = st.is_uint(i) ? st.uint_value(i) : uint64_t(st.double_value(i));
 	if (r == z3::unsat) {
 		o.v = verdict::proved;
 	} else if (r == z3::sat) {
