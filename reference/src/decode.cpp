@@ -164,6 +164,15 @@ lockstep &lockstep_pool::get(const config &c)
 	for (auto &e : pool_)
 		if (same_memmap_shape(e.first, c))
 			return *e.second;
+	// Decoded inputs have about a hundred shapes (preset, memory model,
+	// sections, hole), of a few hundred pages each; mutated text traces may
+	// name any, of up to 8192 pages.  Past the bound the last lockstep
+	// changes shape (its reset reallocates the memmap): memory stays bounded.
+	constexpr size_t max_shapes = 160;
+	if (pool_.size() == max_shapes) {
+		pool_.back().first = c;
+		return *pool_.back().second;
+	}
 	pool_.emplace_back(c, std::make_unique<lockstep>(c, opt_, "<fuzz input>"));
 	return *pool_.back().second;
 }
@@ -190,35 +199,46 @@ static parse_limits text_trace_limits(const decode_options &opt)
 
 static std::string_view as_text(const uint8_t *data, size_t size) { return {reinterpret_cast<const char *>(data), size}; }
 
+// A text trace (the seed corpora hold the golden traces this way), parsed
+// as run_input() replays it; null if it does not parse or is larger than a
+// fuzz-sized model: not a finding.
+static const trace *parse_text_input(const uint8_t *data, size_t size, const decode_options &opt)
+{
+	static thread_local trace t;
+	static const std::string name = "<fuzz input>";
+	parse_limits lim = text_trace_limits(opt);
+	lim.op_text = false; // a report re-parses the decoded text
+	if (parse_trace(as_text(data, size), name, t, &lim) || t.cfg.nr_pfns() > (uint64_t(1) << 13))
+		return nullptr;
+	return &t;
+}
+
+// Replayed as written; one that is not a valid history is not a finding.
+static const replay_result &run_text(lockstep &ls, const trace *t)
+{
+	static thread_local replay_result invalid;
+	if (!t) {
+		invalid = replay_result{};
+		return invalid;
+	}
+	ls.reset(t->cfg);
+	for (const op &o : t->ops)
+		if (o.kind < op_kind::expect_chunks && !ls.step(o))
+			break;
+	if (!ls.ended())
+		ls.finish();
+	const replay_result &r = ls.result();
+	if (r.v == verdict::bad_input) {
+		invalid = replay_result{};
+		return invalid;
+	}
+	return r;
+}
+
 const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, const decode_options &opt)
 {
-	if (is_text_trace(data, size)) {
-		// A text trace (the seed corpora hold the golden traces this way):
-		// replayed as written; one that does not parse, or that is not a
-		// valid history, is not a finding.
-		static thread_local trace t;
-		static thread_local replay_result invalid;
-		static const std::string name = "<fuzz input>";
-		parse_limits lim = text_trace_limits(opt);
-		lim.op_text = false; // a report re-parses the decoded text
-		if (parse_trace(as_text(data, size), name, t, &lim) ||
-		    t.cfg.nr_pfns() > (uint64_t(1) << 13)) { // fuzz-sized models only
-			invalid = replay_result{};
-			return invalid;
-		}
-		ls.reset(t.cfg);
-		for (const op &o : t.ops)
-			if (o.kind < op_kind::expect_chunks && !ls.step(o))
-				break;
-		if (!ls.ended())
-			ls.finish();
-		const replay_result &r = ls.result();
-		if (r.v == verdict::bad_input) {
-			invalid = replay_result{};
-			return invalid;
-		}
-		return r;
-	}
+	if (is_text_trace(data, size))
+		return run_text(ls, parse_text_input(data, size, opt));
 	byte_chooser ch(data, size);
 	static thread_local config c;
 	decode_config(ch, opt, c);
@@ -227,8 +247,12 @@ const replay_result &run_input(lockstep &ls, const uint8_t *data, size_t size, c
 
 const replay_result &run_input(lockstep_pool &pool, const uint8_t *data, size_t size, const decode_options &opt)
 {
-	if (is_text_trace(data, size))
-		return run_input(pool.get(*preset_ref("tiny")), data, size, opt);
+	if (is_text_trace(data, size)) {
+		// On the lockstep of the trace's own shape: one of another shape
+		// would reallocate its memmap twice (for this input and the next).
+		const trace *t = parse_text_input(data, size, opt);
+		return run_text(t ? pool.get(t->cfg) : pool.get(*preset_ref("tiny")), t);
+	}
 	byte_chooser ch(data, size);
 	static thread_local config c;
 	decode_config(ch, opt, c);
