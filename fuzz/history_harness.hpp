@@ -18,6 +18,15 @@
 // report path that fired.
 extern "C" int __llvm_profile_write_file(void) __attribute__((weak));
 
+// ASan's defaults for these targets (ASAN_OPTIONS overrides them).  The
+// quarantine delays the reuse of freed heap memory to catch a use after
+// free; the code under test allocates none (a candidate frees struct pages
+// of a memmap allocated once per shape), and the only heap traffic of an
+// input is libFuzzer's copy of it.  The default 256 MB quarantine walks
+// that copy through fresh pages, a page fault every third input: 15% of
+// the time of an input on this machine (docs: fuzz/README.md, Speed).
+extern "C" const char *__asan_default_options(void) { return "quarantine_size_mb=1"; }
+
 namespace bc::fuzz {
 
 inline decode_options options_from_env(decode_target target)
