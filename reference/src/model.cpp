@@ -182,8 +182,9 @@ Model::~Model() { release_memmap(); }
 BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 {
 	const uint64_t pps = cfg_.pages_per_section();
+	// Each memmap array is zeroed by one memset (its pages one by one
+	// would each go through the sanitizer's memset interceptor).
 	auto init_page = [&](page *p, uint64_t pfn) BC_NO_COVERAGE {
-		std::memset(static_cast<void *>(p), 0, sizeof *p);
 		if (cfg_.memmap == memmap_model::sparse)
 			p->flags.f = (pfn >> sec_shift_) << BC_SECTIONS_PGSHIFT;
 		p->_mapcount = -1;
@@ -202,10 +203,13 @@ BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 			}
 			std::sort(section_by_addr_.begin(), section_by_addr_.end());
 		}
-		for (uint64_t s = 0; s < cfg_.nr_sections; s++)
-			if (section_map_[s])
-				for (uint64_t i = 0; i < pps; i++)
-					init_page(&section_map_[s][i], s * pps + i);
+		for (uint64_t s = 0; s < cfg_.nr_sections; s++) {
+			if (!section_map_[s])
+				continue;
+			std::memset(static_cast<void *>(section_map_[s]), 0, pps * sizeof(page));
+			for (uint64_t i = 0; i < pps; i++)
+				init_page(&section_map_[s][i], s * pps + i);
+		}
 		return;
 	}
 	if (!reuse) {
@@ -214,6 +218,7 @@ BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 	} else {
 		BC_UNPOISON(flat_map_, flat_bytes_);
 	}
+	std::memset(static_cast<void *>(flat_map_), 0, flat_bytes_);
 	for (uint64_t pfn = 0; pfn < nr_pfns_; pfn++) {
 		init_page(&flat_map_[pfn], pfn);
 		if (!present_[pfn >> sec_shift_])

@@ -61,18 +61,21 @@ struct engine {
 	std::vector<uint64_t> scratch_pfns, scratch_arr;
 	std::vector<page *> scratch_pages;
 
-	// [start, start + n) in scratch_pfns.
-	std::vector<uint64_t> &pfn_range(uint64_t start, uint64_t n)
+	// [start, start + n) into v.  Element by element: fuzz builds keep
+	// copies of pfn arrays off the sanitizer's memcpy/memset interceptors,
+	// which check every range they are handed.
+	static std::vector<uint64_t> &fill_range(std::vector<uint64_t> &v, uint64_t start, uint64_t n)
 	{
-		scratch_pfns.resize(n);
+		v.resize(n);
 		for (uint64_t i = 0; i < n; i++)
-			scratch_pfns[i] = start + i;
-		return scratch_pfns;
+			v[i] = start + i;
+		return v;
 	}
+	std::vector<uint64_t> &pfn_range(uint64_t start, uint64_t n) { return fill_range(scratch_pfns, start, n); }
 	long vmalloc_pages = 0;
 	// results of the last operation, compared across engines
 	bool alloc_failed = false;
-	std::vector<uint64_t> alloc_pfns;
+	const handle *allocated = nullptr; // the handle the last operation allocated
 	std::vector<unsigned> free_log;
 	size_t warnings_before = 0;
 	std::vector<std::pair<uint64_t, uint64_t>> op_ranges;
@@ -91,7 +94,7 @@ struct engine {
 		owner.assign(m->nr_pfns(), -1);
 		vmalloc_pages = 0;
 		alloc_failed = false;
-		alloc_pfns.clear();
+		allocated = nullptr;
 		free_log.clear();
 		warnings_before = 0;
 		op_ranges.clear();
@@ -137,7 +140,9 @@ struct engine {
 		return *found;
 	}
 
-	handle &add(const std::string &name, handle_kind k, const std::vector<uint64_t> &pfns)
+	// A new handle in a reused slot (its arrays keep their memory); fill
+	// writes its pfns.  Copied element by element (see fill_range).
+	template <class Fill> handle &add(const std::string &name, handle_kind k, Fill fill)
 	{
 		if (find_live(name))
 			throw bad_input{"handle '" + name + "' already exists"};
@@ -145,18 +150,36 @@ struct engine {
 			handles.emplace_back();
 		const size_t idx = nr_handles++;
 		handle &h = handles[idx];
-		std::vector<uint64_t> storage = std::move(h.pfns); // keep its memory, nothing else
-		h = handle{};
-		h.pfns = std::move(storage);
-		h.name = name;
+		h.name.resize(name.size());
+		for (size_t i = 0; i < name.size(); i++)
+			h.name[i] = name[i];
 		h.kind = k;
-		h.pfns.assign(pfns.begin(), pfns.end());
-		h.live = pfns.size();
+		h.order = 0;
+		h.compound = h.frozen = h.split = false;
+		h.pfns.clear();
+		fill(h.pfns);
+		h.live = h.pfns.size();
 		live.push_back(idx);
-		for (uint64_t p : pfns)
+		for (uint64_t p : h.pfns)
 			owner[p] = int32_t(idx);
-		alloc_pfns.assign(pfns.begin(), pfns.end());
+		allocated = &h;
 		return h;
+	}
+
+	uint64_t first_allocated() const { return allocated && !allocated->pfns.empty() ? allocated->pfns.front() : no_pfn; }
+
+	// The last operation allocated the same pfns on both engines.
+	static bool same_allocation(const engine &a, const engine &b)
+	{
+		if (!a.allocated || !b.allocated)
+			return !a.allocated && !b.allocated;
+		const std::vector<uint64_t> &x = a.allocated->pfns, &y = b.allocated->pfns;
+		if (x.size() != y.size())
+			return false;
+		for (size_t i = 0; i < x.size(); i++)
+			if (x[i] != y[i])
+				return false;
+		return true;
 	}
 
 	// The pfn leaves the caller's hands: the ledger and the handle forget it.
@@ -199,9 +222,15 @@ struct engine {
 
 	void set_scope(std::span<const uint64_t> given)
 	{
-		static thread_local std::vector<uint64_t> pfns;
-		pfns.assign(given.begin(), given.end());
-		std::sort(pfns.begin(), pfns.end());
+		static thread_local std::vector<uint64_t> sorted;
+		std::span<const uint64_t> pfns = given;
+		if (!std::is_sorted(given.begin(), given.end())) { // most arrays are: a handle's pfns in order
+			sorted.resize(given.size());
+			for (size_t i = 0; i < given.size(); i++)
+				sorted[i] = given[i];
+			std::sort(sorted.begin(), sorted.end());
+			pfns = sorted;
+		}
 		m->scope.ranges.clear();
 		for (uint64_t p : pfns) {
 			if (!m->scope.ranges.empty() && m->scope.ranges.back().second == p)
@@ -271,7 +300,7 @@ struct engine {
 		mm.scope.ranges.clear();
 		op_ranges.clear();
 		alloc_failed = false;
-		alloc_pfns.clear();
+		allocated = nullptr;
 		struct note_failure {
 			engine &e;
 			const op &o;
@@ -291,8 +320,8 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> &pfns = pfn_range(mm.page_to_pfn(p), uint64_t(1) << o.order);
-			handle &h = add(o.handle, handle_kind::pages, pfns);
+			const uint64_t pfn = mm.page_to_pfn(p);
+			handle &h = add(o.handle, handle_kind::pages, [&](auto &v) { fill_range(v, pfn, uint64_t(1) << o.order); });
 			h.order = o.order;
 			h.compound = o.compound && o.order > 0;
 			h.frozen = o.frozen;
@@ -423,8 +452,7 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> &pfns = pfn_range(o.pfn, o.count);
-			handle &h = add(o.handle, handle_kind::contig, pfns);
+			handle &h = add(o.handle, handle_kind::contig, [&](auto &v) { fill_range(v, o.pfn, o.count); });
 			h.frozen = o.frozen;
 			op_ranges.emplace_back(o.pfn & ~(mm.cfg().max_order_nr_pages() - 1),
 					       std::min(mm.nr_pfns(), ((o.pfn + o.count) | (mm.cfg().max_order_nr_pages() - 1)) + 1));
@@ -453,12 +481,11 @@ struct engine {
 				alloc_failed = true;
 				break;
 			}
-			std::vector<uint64_t> &pfns = scratch_pfns;
-			pfns.clear();
-			for (page *p : pages)
-				pfns.push_back(mm.page_to_pfn(p));
-			add(o.handle, handle_kind::vmalloc, pfns);
-			vmalloc_pages += long(pfns.size());
+			add(o.handle, handle_kind::vmalloc, [&](auto &v) {
+				for (page *p : pages)
+					v.push_back(mm.page_to_pfn(p));
+			});
+			vmalloc_pages += long(pages.size());
 			break;
 		}
 		case op_kind::vfree: {
@@ -527,14 +554,13 @@ std::optional<failure> check_after_op(engine &e, bool full)
 		return failure{e.role, f.invariant, f.message, f.pfn, &m};
 	}
 	static thread_local std::vector<std::pair<uint64_t, uint64_t>> r, merged;
-	r.assign(m.dirty.begin(), m.dirty.end());
-	r.insert(r.end(), e.op_ranges.begin(), e.op_ranges.end());
 	const uint64_t mask = m.cfg().max_order_nr_pages() - 1;
-	for (auto &x : r) {
-		x.first &= ~mask;
-		x.second = std::min(m.nr_pfns(), (x.second + mask) & ~mask);
-	}
-	std::sort(r.begin(), r.end());
+	r.clear();
+	for (const auto *from : {&m.dirty, &e.op_ranges})
+		for (const auto &x : *from)
+			r.emplace_back(x.first & ~mask, std::min(m.nr_pfns(), (x.second + mask) & ~mask));
+	if (!std::is_sorted(r.begin(), r.end()))
+		std::sort(r.begin(), r.end());
 	merged.clear();
 	for (auto &x : r) {
 		if (!merged.empty() && x.first <= merged.back().second)
@@ -650,13 +676,13 @@ struct lockstep::impl {
 		if (auto f = check_after_op(batched, full))
 			return fail(*f);
 		res.ops_run++;
-		if (oracle.alloc_failed != batched.alloc_failed || oracle.alloc_pfns != batched.alloc_pfns) {
+		if (oracle.alloc_failed != batched.alloc_failed || !engine::same_allocation(oracle, batched)) {
 			auto desc = [](const engine &e) {
-				return e.alloc_failed ? std::string("failed") : e.alloc_pfns.empty() ? std::string("nothing") : "pfn " + hex(e.alloc_pfns.front());
+				return e.alloc_failed ? std::string("failed") : e.first_allocated() == no_pfn ? std::string("nothing") : "pfn " + hex(e.first_allocated());
 			};
 			return fail(failure{batched.role, inv::differential,
 					    "allocation diverged: oracle got " + desc(oracle) + ", batched got " + desc(batched),
-					    batched.alloc_pfns.empty() ? no_pfn : batched.alloc_pfns.front(), batched.m.get()});
+					    batched.first_allocated(), batched.m.get()});
 		}
 		size_t wo = oracle.m->warnings.size() - oracle.warnings_before;
 		size_t wb = batched.m->warnings.size() - batched.warnings_before;
