@@ -89,10 +89,8 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 {
 	const Model &m = ls.oracle_model();
 	const uint64_t nr_pfns = c.nr_pfns();
-	uint64_t live = 0;
+	const uint64_t live = ls.live_pages();
 	const size_t nr_handles = ls.handle_count();
-	for (size_t i = 0; i < nr_handles; i++)
-		live += ls.handle_at(i).live;
 	if (ch.chance(3)) {
 		op &d = out.add();
 		d.kind = ch.chance(50) ? op_kind::drain : op_kind::cpu;

@@ -304,12 +304,19 @@ std::optional<violation> check_canonical_form(const Model &m)
 				return make(inv::canonical_form, no_pfn,
 					    "zone " + z.name + " cpu " + std::to_string(cpu) + " still has " +
 						    std::to_string(z.pcp[cpu].count) + " pages on its pcp lists after a drain");
+	// Model::buddy_order_at(), inlined: it is asked of every pfn.
+	auto buddy_order_at = [&m](uint64_t pfn) {
+		if (!m.pfn_valid(pfn))
+			return -1;
+		const page *p = m.pfn_to_page(pfn);
+		return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
+	};
 	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
-		int o = m.buddy_order_at(pfn);
+		int o = buddy_order_at(pfn);
 		if (o < 0 || unsigned(o) >= m.max_order())
 			continue;
 		const uint64_t buddy = pfn ^ (uint64_t(1) << o);
-		if (m.buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
+		if (buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
 			continue;
 		unsigned mt = unsigned(m.pfn_to_page(pfn)->index), bmt = unsigned(m.pfn_to_page(buddy)->index);
 		if (unsigned(o) >= m.cfg().pageblock_order && mt != bmt &&
@@ -332,14 +339,28 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 	const uint64_t from = start & ~(m.cfg().max_order_nr_pages() - 1);
 	if (from >= end)
 		return std::nullopt;
-	const std::vector<uint8_t> &cover = free_cover(m, from, end);
 	const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
+	// Ends of the free blocks covering pfn, kept as the walk goes (what
+	// free_cover() counts, without a pass and an array of its own): one in
+	// a sound state.
+	static thread_local std::vector<uint64_t> open_ends;
+	open_ends.clear();
 	uint64_t pfn = from;
 	for (; pfn < end; pfn++) {
+		for (size_t i = 0; i < open_ends.size();) {
+			if (open_ends[i] <= pfn) {
+				open_ends[i] = open_ends.back();
+				open_ends.pop_back();
+			} else {
+				i++;
+			}
+		}
 		if (!m.pfn_valid(pfn))
 			continue;
 		const page *p = m.pfn_to_page(pfn);
-		const unsigned c = cover[pfn - from];
+		if (p->bc_where != BC_ON_NOTHING && p->private_ < 64)
+			open_ends.push_back(pfn + (uint64_t(1) << p->private_));
+		const unsigned c = unsigned(open_ends.size());
 		bool ok = pfn < start || c + ledger_states(m.ledger(pfn)) == 1;
 		if (ok && p->bc_where != BC_ON_NOTHING) {
 			const uint64_t order = p->private_, n = order < 64 ? uint64_t(1) << order : 0;
@@ -382,42 +403,50 @@ std::optional<violation> check_all(const Model &m, long expected_nr_vmalloc)
 // order, which legitimately differs between per-page and batched freeing.
 static unsigned mt_class(unsigned mt) { return migratetype_is_mergeable(mt) ? 0 : mt; }
 
-// Head and order of the free block covering each pfn (no_pfn: not free),
-// from one linear pass over the heads.
-static void block_map(const Model &m, std::vector<uint64_t> &head, std::vector<uint8_t> &order)
-{
-	head.assign(m.nr_pfns(), no_pfn);
-	order.assign(m.nr_pfns(), 0);
-	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
-		if (!m.pfn_valid(pfn))
-			continue;
-		const page *p = m.pfn_to_page(pfn);
-		if (p->bc_where == BC_ON_NOTHING || p->private_ >= 64)
-			continue;
-		const uint64_t last = std::min(m.nr_pfns(), pfn + (uint64_t(1) << p->private_));
-		for (uint64_t q = pfn; q < last; q++) {
-			head[q] = pfn;
-			order[q] = uint8_t(p->private_);
+namespace {
+
+// The free block covering each pfn, for one walk in ascending pfn order
+// (no per-pfn map to fill first): the most recent head whose block still
+// covers the pfn.  Blocks of a sound state are disjoint; of overlapping
+// ones, the later head wins where both cover a pfn.
+class block_cursor {
+  public:
+	block_cursor(const Model &m, std::vector<std::pair<uint64_t, uint64_t>> &open) : m_(m), open_(open) { open_.clear(); }
+	// Head of the free block covering pfn, or no_pfn.  Every pfn in turn.
+	uint64_t head_at(uint64_t pfn)
+	{
+		if (m_.pfn_valid(pfn)) {
+			const page *p = m_.pfn_to_page(pfn);
+			if (p->bc_where != BC_ON_NOTHING && p->private_ < 64)
+				open_.emplace_back(pfn, pfn + (uint64_t(1) << p->private_));
 		}
+		while (!open_.empty() && open_.back().second <= pfn)
+			open_.pop_back();
+		return open_.empty() ? no_pfn : open_.back().first;
 	}
-}
+
+  private:
+	const Model &m_;
+	std::vector<std::pair<uint64_t, uint64_t>> &open_; // (head, end), by head
+};
+
+} // namespace
 
 std::optional<violation> diff_states(const Model &a, const Model &b)
 {
-	static thread_local std::vector<uint64_t> head_a, head_b;
-	static thread_local std::vector<uint8_t> order_a, order_b;
-	block_map(a, head_a, order_a);
-	block_map(b, head_b, order_b);
+	static thread_local std::vector<std::pair<uint64_t, uint64_t>> open_a, open_b;
+	block_cursor ca(a, open_a), cb(b, open_b);
 	for (uint64_t pfn = 0; pfn < a.nr_pfns(); pfn++) {
+		const uint64_t ha = ca.head_at(pfn), hb = cb.head_at(pfn);
 		if (!a.pfn_valid(pfn))
 			continue;
-		const uint64_t ha = head_a[pfn], hb = head_b[pfn];
 		const page *pa = a.pfn_to_page(pfn), *pb = b.pfn_to_page(pfn);
 		bool same = (ha == no_pfn) == (hb == no_pfn) && a.ledger(pfn) == b.ledger(pfn);
-		if (same && ha != no_pfn)
-			same = ha == hb && order_a[pfn] == order_b[pfn] &&
-			       a.pfn_to_page(ha)->bc_where == b.pfn_to_page(hb)->bc_where &&
-			       mt_class(unsigned(a.pfn_to_page(ha)->index)) == mt_class(unsigned(b.pfn_to_page(hb)->index));
+		if (same && ha != no_pfn) {
+			const page *qa = a.pfn_to_page(ha), *qb = b.pfn_to_page(hb);
+			same = ha == hb && qa->private_ == qb->private_ && qa->bc_where == qb->bc_where &&
+			       mt_class(unsigned(qa->index)) == mt_class(unsigned(qb->index));
+		}
 		if (same && (a.ledger(pfn) & LEDGER_ALLOCATED))
 			same = pa->_refcount == pb->_refcount;
 		if (same)

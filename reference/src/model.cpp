@@ -242,8 +242,11 @@ BC_NO_COVERAGE void Model::init_free_memory()
 	// the largest aligned blocks (memblock_free_all()); present pfns in no
 	// zone are reserved.
 	for (uint64_t pfn = 0; pfn < nr_pfns_; pfn++)
-		if (pfn_valid(pfn) && !zone_of(pfn))
+		if (pfn_valid(pfn))
 			ledger_[pfn] = LEDGER_RESERVED;
+	for (const zone &z : zones_) // zones do not overlap (validate())
+		for (uint64_t pfn = z.zone_start_pfn; pfn < z.zone_end_pfn; pfn++)
+			ledger_[pfn] = 0;
 	const uint64_t pps = cfg_.pages_per_section();
 	for (zone &z : zones_) {
 		for (uint64_t s = z.zone_start_pfn >> sec_shift_; s < cfg_.nr_sections && (s << sec_shift_) < z.zone_end_pfn; s++) {

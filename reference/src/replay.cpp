@@ -798,6 +798,14 @@ handle_view lockstep::handle_at(size_t i) const
 	return v;
 }
 
+uint64_t lockstep::live_pages() const
+{
+	uint64_t n = 0;
+	for (size_t idx : p->oracle.live)
+		n += p->oracle.handles[idx].live;
+	return n;
+}
+
 int32_t lockstep::owner(uint64_t pfn) const { return p->oracle.owner[pfn]; }
 bool lockstep::step(const op &o) { return p->step(o); }
 const replay_result &lockstep::finish()

@@ -85,6 +85,7 @@ class lockstep {
 	void reset(const config &c);
 	size_t handle_count() const;
 	handle_view handle_at(size_t i) const; // i < handle_count(), in creation order
+	uint64_t live_pages() const;            // pages the live handles still hold
 	int32_t owner(uint64_t pfn) const;      // handle index holding pfn, or -1
 
   private:
