@@ -219,6 +219,17 @@ std::optional<violation> check_free_list_structure(const Model &m)
 	return std::nullopt;
 }
 
+// A pageblock of the buddy block headed at pfn whose migratetype is not the
+// block's list; no_pfn when there is none.
+static uint64_t wrong_pageblock(const Model &m, uint64_t pfn, const page *p)
+{
+	const uint64_t pb = m.cfg().pageblock_nr_pages(), n = uint64_t(1) << p->private_;
+	for (uint64_t q = pfn; q < pfn + n; q += pb)
+		if (m.pageblock_mt(q) != p->index)
+			return q;
+	return no_pfn;
+}
+
 std::optional<violation> check_free_list_migratetype(const Model &m)
 {
 	const uint64_t pb = m.cfg().pageblock_nr_pages();
@@ -228,14 +239,12 @@ std::optional<violation> check_free_list_migratetype(const Model &m)
 		const page *p = m.pfn_to_page(pfn);
 		if (p->bc_where != BC_ON_BUDDY)
 			continue;
-		const uint64_t n = uint64_t(1) << p->private_;
-		for (uint64_t q = pfn; q < pfn + n; q += pb) {
-			if (m.pageblock_mt(q) != p->index)
-				return make(inv::free_list_migratetype, pfn,
-					    "free block " + hex(pfn) + " order " + std::to_string(p->private_) + " is on the " +
-						    migratetype_name(unsigned(p->index)) + " list but pageblock " + hex(q & ~(pb - 1)) +
-						    " is " + migratetype_name(m.pageblock_mt(q)));
-		}
+		const uint64_t q = wrong_pageblock(m, pfn, p);
+		if (q != no_pfn)
+			return make(inv::free_list_migratetype, pfn,
+				    "free block " + hex(pfn) + " order " + std::to_string(p->private_) + " is on the " +
+					    migratetype_name(unsigned(p->index)) + " list but pageblock " + hex(q & ~(pb - 1)) + " is " +
+					    migratetype_name(m.pageblock_mt(q)));
 	}
 	return std::nullopt;
 }
@@ -296,39 +305,91 @@ std::optional<violation> check_nr_vmalloc(const Model &m, long expected)
 	return std::nullopt;
 }
 
-std::optional<violation> check_canonical_form(const Model &m)
+// The order-o buddy of the buddy block headed at pfn when the two could
+// still merge; no_pfn otherwise.
+static uint64_t unmerged_buddy(const Model &m, uint64_t pfn)
+{
+	// Model::buddy_order_at(), inlined: it is asked of every pfn.
+	auto buddy_order_at = [&m](uint64_t q) {
+		if (!m.pfn_valid(q))
+			return -1;
+		const page *p = m.pfn_to_page(q);
+		return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
+	};
+	int o = buddy_order_at(pfn);
+	if (o < 0 || unsigned(o) >= m.max_order())
+		return no_pfn;
+	const uint64_t buddy = pfn ^ (uint64_t(1) << o);
+	if (buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
+		return no_pfn;
+	unsigned mt = unsigned(m.pfn_to_page(pfn)->index), bmt = unsigned(m.pfn_to_page(buddy)->index);
+	if (unsigned(o) >= m.cfg().pageblock_order && mt != bmt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(bmt)))
+		return no_pfn;
+	if (mt == MIGRATE_ISOLATE || bmt == MIGRATE_ISOLATE)
+		return no_pfn; // isolation keeps buddies apart until it is undone
+	return buddy;
+}
+
+// A pcp list still holds pages (what a drain leaves empty).
+static const zone *undrained_zone(const Model &m, size_t *cpu_out)
 {
 	for (const zone &z : m.zones())
 		for (size_t cpu = 0; cpu < z.pcp.size(); cpu++)
-			if (z.pcp[cpu].count)
-				return make(inv::canonical_form, no_pfn,
-					    "zone " + z.name + " cpu " + std::to_string(cpu) + " still has " +
-						    std::to_string(z.pcp[cpu].count) + " pages on its pcp lists after a drain");
-	// Model::buddy_order_at(), inlined: it is asked of every pfn.
-	auto buddy_order_at = [&m](uint64_t pfn) {
-		if (!m.pfn_valid(pfn))
-			return -1;
-		const page *p = m.pfn_to_page(pfn);
-		return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
-	};
+			if (z.pcp[cpu].count) {
+				*cpu_out = cpu;
+				return &z;
+			}
+	return nullptr;
+}
+
+std::optional<violation> check_canonical_form(const Model &m)
+{
+	size_t cpu;
+	if (const zone *z = undrained_zone(m, &cpu))
+		return make(inv::canonical_form, no_pfn,
+			    "zone " + z->name + " cpu " + std::to_string(cpu) + " still has " + std::to_string(z->pcp[cpu].count) +
+				    " pages on its pcp lists after a drain");
 	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
-		int o = buddy_order_at(pfn);
-		if (o < 0 || unsigned(o) >= m.max_order())
-			continue;
-		const uint64_t buddy = pfn ^ (uint64_t(1) << o);
-		if (buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
-			continue;
-		unsigned mt = unsigned(m.pfn_to_page(pfn)->index), bmt = unsigned(m.pfn_to_page(buddy)->index);
-		if (unsigned(o) >= m.cfg().pageblock_order && mt != bmt &&
-		    (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(bmt)))
-			continue;
-		if (mt == MIGRATE_ISOLATE || bmt == MIGRATE_ISOLATE)
-			continue; // isolation keeps buddies apart until it is undone
-		return make(inv::canonical_form, std::min(pfn, buddy),
-			    "free buddies " + hex(std::min(pfn, buddy)) + " and " + hex(std::max(pfn, buddy)) + " of order " +
-				    std::to_string(o) + " were not merged");
+		const uint64_t buddy = unmerged_buddy(m, pfn);
+		if (buddy != no_pfn)
+			return make(inv::canonical_form, std::min(pfn, buddy),
+				    "free buddies " + hex(std::min(pfn, buddy)) + " and " + hex(std::max(pfn, buddy)) + " of order " +
+					    std::to_string(m.pfn_to_page(pfn)->private_) + " were not merged");
 	}
 	return std::nullopt;
+}
+
+// What check_range() asks of one valid pfn of a walk in ascending order
+// from a MAX_PAGE_ORDER-aligned pfn (a free block never starts before it):
+// one state (pfns from `start`), a sound block shape at a head, no HWPoison
+// or bad mark on a free pfn.  open_ends: the ends of the free blocks
+// covering the pfns so far, kept as the walk goes (what free_cover()
+// counts, without a pass and an array of its own); one in a sound state.
+// false: an invariant may be violated here (the named checks say which).
+BC_ALWAYS_INLINE static bool range_pfn_ok(const Model &m, uint64_t pfn, const page *p, uint64_t start, std::vector<uint64_t> &open_ends)
+{
+	for (size_t i = 0; i < open_ends.size();) {
+		if (open_ends[i] <= pfn) {
+			open_ends[i] = open_ends.back();
+			open_ends.pop_back();
+		} else {
+			i++;
+		}
+	}
+	if (p->bc_where != BC_ON_NOTHING && p->private_ < 64)
+		open_ends.push_back(pfn + (uint64_t(1) << p->private_));
+	const unsigned c = unsigned(open_ends.size());
+	if (pfn >= start && c + ledger_states(m.ledger(pfn)) != 1)
+		return false;
+	if (p->bc_where != BC_ON_NOTHING) {
+		const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
+		const uint64_t order = p->private_, n = order < 64 ? uint64_t(1) << order : 0;
+		const zone *z = m.zone_of(pfn);
+		if (!(order <= m.max_order() && !(pfn & (n - 1)) && z && z->contains(pfn + n - 1) &&
+		      (pfn & ~sec_mask) == ((pfn + n - 1) & ~sec_mask) && m.pfn_valid(pfn + n - 1)))
+			return false;
+	}
+	return !(pfn >= start && c && ((p->flags.f & (1UL << PG_hwpoison)) || bad_mark(p)));
 }
 
 std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t end)
@@ -339,40 +400,12 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 	const uint64_t from = start & ~(m.cfg().max_order_nr_pages() - 1);
 	if (from >= end)
 		return std::nullopt;
-	const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
-	// Ends of the free blocks covering pfn, kept as the walk goes (what
-	// free_cover() counts, without a pass and an array of its own): one in
-	// a sound state.
 	static thread_local std::vector<uint64_t> open_ends;
 	open_ends.clear();
 	uint64_t pfn = from;
-	for (; pfn < end; pfn++) {
-		for (size_t i = 0; i < open_ends.size();) {
-			if (open_ends[i] <= pfn) {
-				open_ends[i] = open_ends.back();
-				open_ends.pop_back();
-			} else {
-				i++;
-			}
-		}
-		if (!m.pfn_valid(pfn))
-			continue;
-		const page *p = m.pfn_to_page(pfn);
-		if (p->bc_where != BC_ON_NOTHING && p->private_ < 64)
-			open_ends.push_back(pfn + (uint64_t(1) << p->private_));
-		const unsigned c = unsigned(open_ends.size());
-		bool ok = pfn < start || c + ledger_states(m.ledger(pfn)) == 1;
-		if (ok && p->bc_where != BC_ON_NOTHING) {
-			const uint64_t order = p->private_, n = order < 64 ? uint64_t(1) << order : 0;
-			const zone *z = m.zone_of(pfn);
-			ok = order <= m.max_order() && !(pfn & (n - 1)) && z && z->contains(pfn + n - 1) &&
-			     (pfn & ~sec_mask) == ((pfn + n - 1) & ~sec_mask) && m.pfn_valid(pfn + n - 1);
-		}
-		if (ok && pfn >= start && c && ((p->flags.f & (1UL << PG_hwpoison)) || bad_mark(p)))
-			ok = false;
-		if (!ok)
+	for (; pfn < end; pfn++)
+		if (m.pfn_valid(pfn) && !range_pfn_ok(m, pfn, m.pfn_to_page(pfn), start, open_ends))
 			break;
-	}
 	// Tested after the loop, not at its last pfn: a range that ends in a
 	// hole (the last section absent) would otherwise fall through to the
 	// three passes below on a sound state.
@@ -398,55 +431,48 @@ std::optional<violation> check_all(const Model &m, long expected_nr_vmalloc)
 	return check_nr_vmalloc(m, expected_nr_vmalloc);
 }
 
+bool drained_state_sound(const Model &m, long expected_nr_vmalloc)
+{
+	if (check_free_list_structure(m) || check_free_counters(m) || check_nr_vmalloc(m, expected_nr_vmalloc))
+		return false;
+	size_t cpu;
+	if (undrained_zone(m, &cpu))
+		return false;
+	// check_range(0, nr_pfns), check_free_list_migratetype() and
+	// check_canonical_form() in one walk.
+	static thread_local std::vector<uint64_t> open_ends;
+	open_ends.clear();
+	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
+		if (!m.pfn_valid(pfn))
+			continue;
+		const page *p = m.pfn_to_page(pfn);
+		if (!range_pfn_ok(m, pfn, p, 0, open_ends))
+			return false;
+		if (p->bc_where == BC_ON_BUDDY && (wrong_pageblock(m, pfn, p) != no_pfn || unmerged_buddy(m, pfn) != no_pfn))
+			return false;
+	}
+	return true;
+}
+
 // Migratetype as the differential check compares it: the kernel's merge
 // rule lets the surviving type of two mergeable pageblocks depend on merge
 // order, which legitimately differs between per-page and batched freeing.
 static unsigned mt_class(unsigned mt) { return migratetype_is_mergeable(mt) ? 0 : mt; }
 
-namespace {
-
-// The free block covering each pfn, for one walk in ascending pfn order
-// (no per-pfn map to fill first): the most recent head whose block still
-// covers the pfn.  Blocks of a sound state are disjoint; of overlapping
-// ones, the later head wins where both cover a pfn.
-class block_cursor {
-  public:
-	block_cursor(const Model &m, std::vector<std::pair<uint64_t, uint64_t>> &open) : m_(m), open_(open) { open_.clear(); }
-	// Head of the free block covering pfn, or no_pfn.  Every pfn in turn.
-	uint64_t head_at(uint64_t pfn)
-	{
-		if (m_.pfn_valid(pfn)) {
-			const page *p = m_.pfn_to_page(pfn);
-			if (p->bc_where != BC_ON_NOTHING && p->private_ < 64)
-				open_.emplace_back(pfn, pfn + (uint64_t(1) << p->private_));
-		}
-		while (!open_.empty() && open_.back().second <= pfn)
-			open_.pop_back();
-		return open_.empty() ? no_pfn : open_.back().first;
-	}
-
-  private:
-	const Model &m_;
-	std::vector<std::pair<uint64_t, uint64_t>> &open_; // (head, end), by head
-};
-
-} // namespace
-
 std::optional<violation> diff_states(const Model &a, const Model &b)
 {
-	static thread_local std::vector<std::pair<uint64_t, uint64_t>> open_a, open_b;
-	block_cursor ca(a, open_a), cb(b, open_b);
+	// The free block covering a pfn is a function of the block heads at
+	// and before it, so comparing the heads (place, order, list,
+	// migratetype class) pfn by pfn compares which block covers every pfn,
+	// and the first pfn where the heads differ is the first where the
+	// covering blocks do.
 	for (uint64_t pfn = 0; pfn < a.nr_pfns(); pfn++) {
-		const uint64_t ha = ca.head_at(pfn), hb = cb.head_at(pfn);
 		if (!a.pfn_valid(pfn))
 			continue;
 		const page *pa = a.pfn_to_page(pfn), *pb = b.pfn_to_page(pfn);
-		bool same = (ha == no_pfn) == (hb == no_pfn) && a.ledger(pfn) == b.ledger(pfn);
-		if (same && ha != no_pfn) {
-			const page *qa = a.pfn_to_page(ha), *qb = b.pfn_to_page(hb);
-			same = ha == hb && qa->private_ == qb->private_ && qa->bc_where == qb->bc_where &&
-			       mt_class(unsigned(qa->index)) == mt_class(unsigned(qb->index));
-		}
+		bool same = a.ledger(pfn) == b.ledger(pfn) && pa->bc_where == pb->bc_where;
+		if (same && pa->bc_where != BC_ON_NOTHING)
+			same = pa->private_ == pb->private_ && mt_class(unsigned(pa->index)) == mt_class(unsigned(pb->index));
 		if (same && (a.ledger(pfn) & LEDGER_ALLOCATED))
 			same = pa->_refcount == pb->_refcount;
 		if (same)

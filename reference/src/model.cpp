@@ -143,8 +143,9 @@ BC_NO_COVERAGE void Model::setup(bool reuse_memmap)
 			for (auto &n : fa.nr_free_mt)
 				n = 0;
 		}
-		z.pcp.assign(c.nr_cpus, per_cpu_pages{});
+		z.pcp.resize(c.nr_cpus);
 		for (auto &pcp : z.pcp) {
+			pcp.count = 0;
 			pcp.high = c.pcp_high;
 			pcp.batch = c.pcp_batch;
 			for (auto &l : pcp.lists)

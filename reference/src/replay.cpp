@@ -583,7 +583,7 @@ std::optional<failure> drained_check(engine &e, bool full = true)
 	e.m->drain_all_pages();
 	if (!e.m->findings.empty())
 		return check_after_op(e, false);
-	if (!full)
+	if (!full || drained_state_sound(*e.m, e.vmalloc_pages))
 		return std::nullopt;
 	if (auto v = check_all(*e.m, e.vmalloc_pages))
 		return failure{e.role, v->invariant, v->message, v->pfn, e.m.get()};
