@@ -117,8 +117,14 @@ std::optional<violation> check_block_shape(const Model &m, uint64_t start, uint6
 		if (pfn & (n - 1))
 			return make(inv::block_aligned, pfn, blk() + " is not naturally aligned");
 		const zone *z = m.zone_of(pfn);
-		if (!z || !z->contains(pfn + n - 1))
-			return make(inv::block_in_zone, pfn, blk() + " is not inside one zone");
+		if (!z || !z->contains(pfn + n - 1)) {
+			// Name the first pfn outside the head's zone and where it is.
+			const uint64_t out = z ? z->zone_end_pfn : pfn;
+			const zone *oz = m.zone_of(out);
+			return make(inv::block_in_zone, pfn,
+				    blk() + " is not inside one zone: pfn " + hex(out) + " is in " +
+					    (oz ? "zone " + oz->name : std::string("no zone (reserved)")));
+		}
 		if ((pfn & ~sec_mask) != ((pfn + n - 1) & ~sec_mask) || !m.pfn_valid(pfn + n - 1))
 			return make(inv::block_in_section, pfn, blk() + " is not inside one present section");
 	}
@@ -411,9 +417,21 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 	// three passes below on a sound state.
 	if (pfn == end)
 		return std::nullopt;
-	if (auto v = check_pfn_single_state(m, start, end))
-		return v;
+	// A malformed block is named first: the pfns it covers twice or not
+	// at all are its consequence. Misaligned or over-sized, its head may
+	// lie before `from` (the walk assumes none does), so the report looks
+	// back for a head whose block reaches into the range.
+	for (uint64_t head = 0; head < from; head++) {
+		if (!m.pfn_valid(head))
+			continue;
+		const page *p = m.pfn_to_page(head);
+		if (p->bc_where != BC_ON_NOTHING && (p->private_ >= 64 || (uint64_t(1) << p->private_) > start - head))
+			if (auto v = check_block_shape(m, head, head + 1))
+				return v;
+	}
 	if (auto v = check_block_shape(m, from, end))
+		return v;
+	if (auto v = check_pfn_single_state(m, start, end))
 		return v;
 	return check_poison_never_free(m, start, end);
 }
