@@ -418,17 +418,7 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 	if (pfn == end)
 		return std::nullopt;
 	// A malformed block is named first: the pfns it covers twice or not
-	// at all are its consequence. Misaligned or over-sized, its head may
-	// lie before `from` (the walk assumes none does), so the report looks
-	// back for a head whose block reaches into the range.
-	for (uint64_t head = 0; head < from; head++) {
-		if (!m.pfn_valid(head))
-			continue;
-		const page *p = m.pfn_to_page(head);
-		if (p->bc_where != BC_ON_NOTHING && (p->private_ >= 64 || (uint64_t(1) << p->private_) > start - head))
-			if (auto v = check_block_shape(m, head, head + 1))
-				return v;
-	}
+	// at all are its consequence.
 	if (auto v = check_block_shape(m, from, end))
 		return v;
 	if (auto v = check_pfn_single_state(m, start, end))

@@ -530,7 +530,7 @@ TEST_F(InvariantsTest, CheckRangeLooksOnlyInsideItsRange)
 	EXPECT_TRUE(bc::check_all(*m, 0).has_value());
 }
 
-TEST_F(InvariantsTest, CheckRangeNamesMisalignedBlockHeadedBeforeItsWalk)
+TEST_F(InvariantsTest, CheckRangeCatchesMisalignedBlockHeadedBeforeItsWalk)
 {
 	// The walk of check_range(0x220, 0x221) starts at the MAX_PAGE_ORDER
 	// boundary 0x220; the block that covers 0x220 is headed at 0x21f:
@@ -538,13 +538,15 @@ TEST_F(InvariantsTest, CheckRangeNamesMisalignedBlockHeadedBeforeItsWalk)
 	//   0x21e 0x21f | 0x220 0x221      (| : 32-page boundary)
 	//   alloc [ order-1 free ] alloc
 	//
-	// 0x220 looks to the walk as in no state; the report names the cause.
+	// The walk does not see the head, so 0x220 is in no state: caught, under
+	// the consequence's name (reference/README.md); the whole-model check
+	// names the cause.
 	ASSERT_TRUE(m->alloc_contig_range(0x21e, 0x222, false, excess_free));
 	for (uint64_t pfn : {0x21fULL, 0x220ULL})
 		m->ledger_clear(pfn, bc::LEDGER_ALLOCATED);
 	m->add_to_free_list(m->pfn_to_page(0x21f), 0x21f, zone_of(0x21f), 1, bc::MIGRATE_MOVABLE, false);
-	ASSERT_TRUE(fires(bc::check_range(*m, 0x220, 0x221), bc::inv::block_aligned, 0x21f));
-	ASSERT_TRUE(fires(bc::check_pfn_single_state(*m, 0x220, 0x221), bc::inv::pfn_single_state, 0x220));
+	ASSERT_TRUE(fires(bc::check_range(*m, 0x220, 0x221), bc::inv::pfn_single_state, 0x220));
+	ASSERT_TRUE(fires(bc::check_range(*m, 0, m->nr_pfns()), bc::inv::block_aligned, 0x21f));
 	// A block that ends before the range is not the range's to report.
 	EXPECT_TRUE(holds(bc::check_range(*m, 0x221, 0x222)));
 }
