@@ -97,36 +97,53 @@ std::optional<violation> check_pfn_single_state(const Model &m, uint64_t start, 
 	return std::nullopt;
 }
 
+// The block-shape invariant the free block headed at pfn violates, or
+// nullptr: the one definition for check_block_shape() and the range walk.
+BC_ALWAYS_INLINE static const char *block_shape_fault(const Model &m, uint64_t pfn, const page *p)
+{
+	const uint64_t order = p->private_;
+	if (order > m.max_order())
+		return inv::block_order_cap;
+	const uint64_t n = uint64_t(1) << order;
+	if (pfn & (n - 1))
+		return inv::block_aligned;
+	const zone *z = m.zone_of(pfn);
+	if (!z || !z->contains(pfn + n - 1))
+		return inv::block_in_zone;
+	const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
+	if ((pfn & ~sec_mask) != ((pfn + n - 1) & ~sec_mask) || !m.pfn_valid(pfn + n - 1))
+		return inv::block_in_section;
+	return nullptr;
+}
+
 std::optional<violation> check_block_shape(const Model &m, uint64_t start, uint64_t end)
 {
 	end = std::min(end, m.nr_pfns());
-	const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
 	for (uint64_t pfn = start; pfn < end; pfn++) {
 		if (!m.pfn_valid(pfn))
 			continue;
 		const page *p = m.pfn_to_page(pfn);
 		if (p->bc_where == BC_ON_NOTHING)
 			continue;
-		const uint64_t order = p->private_;
-		auto blk = [&] {
-			return "free block " + hex(pfn) + " order " + std::to_string(order) + " (" + where_name(p->bc_where) + ")";
-		};
-		if (order > m.max_order())
-			return make(inv::block_order_cap, pfn, blk() + " exceeds MAX_PAGE_ORDER " + std::to_string(m.max_order()));
-		const uint64_t n = uint64_t(1) << order;
-		if (pfn & (n - 1))
-			return make(inv::block_aligned, pfn, blk() + " is not naturally aligned");
-		const zone *z = m.zone_of(pfn);
-		if (!z || !z->contains(pfn + n - 1)) {
+		const char *fault = block_shape_fault(m, pfn, p);
+		if (!fault)
+			continue;
+		const std::string blk = "free block " + hex(pfn) + " order " + std::to_string(p->private_) + " (" +
+					where_name(p->bc_where) + ")";
+		if (fault == inv::block_order_cap)
+			return make(fault, pfn, blk + " exceeds MAX_PAGE_ORDER " + std::to_string(m.max_order()));
+		if (fault == inv::block_aligned)
+			return make(fault, pfn, blk + " is not naturally aligned");
+		if (fault == inv::block_in_zone) {
 			// Name the first pfn outside the head's zone and where it is.
+			const zone *z = m.zone_of(pfn);
 			const uint64_t out = z ? z->zone_end_pfn : pfn;
 			const zone *oz = m.zone_of(out);
-			return make(inv::block_in_zone, pfn,
-				    blk() + " is not inside one zone: pfn " + hex(out) + " is in " +
+			return make(fault, pfn,
+				    blk + " is not inside one zone: pfn " + hex(out) + " is in " +
 					    (oz ? "zone " + oz->name : std::string("no zone (reserved)")));
 		}
-		if ((pfn & ~sec_mask) != ((pfn + n - 1) & ~sec_mask) || !m.pfn_valid(pfn + n - 1))
-			return make(inv::block_in_section, pfn, blk() + " is not inside one present section");
+		return make(fault, pfn, blk + " is not inside one present section");
 	}
 	return std::nullopt;
 }
@@ -315,18 +332,11 @@ std::optional<violation> check_nr_vmalloc(const Model &m, long expected)
 // still merge; no_pfn otherwise.
 static uint64_t unmerged_buddy(const Model &m, uint64_t pfn)
 {
-	// Model::buddy_order_at(), inlined: it is asked of every pfn.
-	auto buddy_order_at = [&m](uint64_t q) {
-		if (!m.pfn_valid(q))
-			return -1;
-		const page *p = m.pfn_to_page(q);
-		return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
-	};
-	int o = buddy_order_at(pfn);
+	int o = m.buddy_order_at(pfn);
 	if (o < 0 || unsigned(o) >= m.max_order())
 		return no_pfn;
 	const uint64_t buddy = pfn ^ (uint64_t(1) << o);
-	if (buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
+	if (m.buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
 		return no_pfn;
 	unsigned mt = unsigned(m.pfn_to_page(pfn)->index), bmt = unsigned(m.pfn_to_page(buddy)->index);
 	if (unsigned(o) >= m.cfg().pageblock_order && mt != bmt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(bmt)))
@@ -337,12 +347,13 @@ static uint64_t unmerged_buddy(const Model &m, uint64_t pfn)
 }
 
 // A pcp list still holds pages (what a drain leaves empty).
-static const zone *undrained_zone(const Model &m, size_t *cpu_out)
+static const zone *undrained_zone(const Model &m, size_t *cpu_out = nullptr)
 {
 	for (const zone &z : m.zones())
 		for (size_t cpu = 0; cpu < z.pcp.size(); cpu++)
 			if (z.pcp[cpu].count) {
-				*cpu_out = cpu;
+				if (cpu_out)
+					*cpu_out = cpu;
 				return &z;
 			}
 	return nullptr;
@@ -387,14 +398,8 @@ BC_ALWAYS_INLINE static bool range_pfn_ok(const Model &m, uint64_t pfn, const pa
 	const unsigned c = unsigned(open_ends.size());
 	if (pfn >= start && c + ledger_states(m.ledger(pfn)) != 1)
 		return false;
-	if (p->bc_where != BC_ON_NOTHING) {
-		const uint64_t sec_mask = m.cfg().pages_per_section() - 1;
-		const uint64_t order = p->private_, n = order < 64 ? uint64_t(1) << order : 0;
-		const zone *z = m.zone_of(pfn);
-		if (!(order <= m.max_order() && !(pfn & (n - 1)) && z && z->contains(pfn + n - 1) &&
-		      (pfn & ~sec_mask) == ((pfn + n - 1) & ~sec_mask) && m.pfn_valid(pfn + n - 1)))
-			return false;
-	}
+	if (p->bc_where != BC_ON_NOTHING && block_shape_fault(m, pfn, p))
+		return false;
 	return !(pfn >= start && c && ((p->flags.f & (1UL << PG_hwpoison)) || bad_mark(p)));
 }
 
@@ -443,8 +448,7 @@ bool drained_state_sound(const Model &m, long expected_nr_vmalloc)
 {
 	if (check_free_list_structure(m) || check_free_counters(m) || check_nr_vmalloc(m, expected_nr_vmalloc))
 		return false;
-	size_t cpu;
-	if (undrained_zone(m, &cpu))
+	if (undrained_zone(m))
 		return false;
 	// check_range(0, nr_pfns), check_free_list_migratetype() and
 	// check_canonical_form() in one walk.

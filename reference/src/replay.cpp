@@ -106,10 +106,10 @@ struct engine {
 		set_active_family(fam);
 	}
 
-	// Live handles are few: a scan beats a map (no allocation per handle).
-	// Names compared by hand: std::string's == calls memcmp, which the
-	// sanitizer runtime and libFuzzer intercept on every call.
-	static bool same_name(const std::string &a, const std::string &b)
+	// Two sequences compared by hand: == on std::string and std::vector
+	// calls memcmp, which the sanitizer runtime and libFuzzer intercept on
+	// every call.
+	template <class Seq> static bool same_elements(const Seq &a, const Seq &b)
 	{
 		if (a.size() != b.size())
 			return false;
@@ -119,10 +119,19 @@ struct engine {
 		return true;
 	}
 
+	// And copied by hand, for the same reason (memcpy).
+	template <class Dst, class Src> static void copy_elements(Dst &to, const Src &from)
+	{
+		to.resize(from.size());
+		for (size_t i = 0; i < from.size(); i++)
+			to[i] = from[i];
+	}
+
+	// Live handles are few: a scan beats a map (no allocation per handle).
 	handle *find_live(const std::string &name)
 	{
 		for (size_t idx : live)
-			if (same_name(handles[idx].name, name))
+			if (same_elements(handles[idx].name, name))
 				return &handles[idx];
 		return nullptr;
 	}
@@ -141,7 +150,7 @@ struct engine {
 	}
 
 	// A new handle in a reused slot (its arrays keep their memory); fill
-	// writes its pfns.  Copied element by element (see fill_range).
+	// writes its pfns.  The name is copied by hand (copy_elements).
 	template <class Fill> handle &add(const std::string &name, handle_kind k, Fill fill)
 	{
 		if (find_live(name))
@@ -150,9 +159,7 @@ struct engine {
 			handles.emplace_back();
 		const size_t idx = nr_handles++;
 		handle &h = handles[idx];
-		h.name.resize(name.size());
-		for (size_t i = 0; i < name.size(); i++)
-			h.name[i] = name[i];
+		copy_elements(h.name, name);
 		h.kind = k;
 		h.order = 0;
 		h.compound = h.frozen = h.split = false;
@@ -173,13 +180,7 @@ struct engine {
 	{
 		if (!a.allocated || !b.allocated)
 			return !a.allocated && !b.allocated;
-		const std::vector<uint64_t> &x = a.allocated->pfns, &y = b.allocated->pfns;
-		if (x.size() != y.size())
-			return false;
-		for (size_t i = 0; i < x.size(); i++)
-			if (x[i] != y[i])
-				return false;
-		return true;
+		return same_elements(a.allocated->pfns, b.allocated->pfns);
 	}
 
 	// The pfn leaves the caller's hands: the ledger and the handle forget it.
@@ -225,9 +226,7 @@ struct engine {
 		static thread_local std::vector<uint64_t> sorted;
 		std::span<const uint64_t> pfns = given;
 		if (!std::is_sorted(given.begin(), given.end())) { // most arrays are: a handle's pfns in order
-			sorted.resize(given.size());
-			for (size_t i = 0; i < given.size(); i++)
-				sorted[i] = given[i];
+			copy_elements(sorted, given);
 			std::sort(sorted.begin(), sorted.end());
 			pfns = sorted;
 		}
