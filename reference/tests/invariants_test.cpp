@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <vector>
@@ -475,6 +476,54 @@ TEST_F(InvariantsTest, CanonicalFormCatchesPcpPagesLeftAfterDrain)
 }
 
 // ------------------------------------------------------------ differential
+
+// drained_state_sound() is the fuzzers' fast verdict on a drained state:
+// it must say "unsound" whenever check_all() or check_canonical_form()
+// would report, one break of each kind on a drained realistic state.
+TEST_F(InvariantsTest, DrainedStateSoundFailsWhereTheNamedChecksReport)
+{
+	struct breakage {
+		const char *invariant;
+		std::function<void(bc::Model &)> apply;
+		long nr_vmalloc_delta = 0;
+	};
+	const std::vector<breakage> breakages = {
+		{bc::inv::pfn_single_state, [](bc::Model &m) { m.ledger_set(0x105, bc::LEDGER_ALLOCATED); }},
+		{bc::inv::block_aligned,
+		 [](bc::Model &m) {
+			 m.ledger_set(0x21f, bc::LEDGER_ALLOCATED);
+			 m.add_to_free_list(m.pfn_to_page(0x21f), 0x21f, *m.zone_of(0x21f), 1, bc::MIGRATE_MOVABLE, false);
+		 }},
+		{bc::inv::poison_never_free, [](bc::Model &m) { m.set_hwpoison(0x105); }},
+		{bc::inv::free_list_migratetype, [](bc::Model &m) { m.set_pageblock_mt(0x110, bc::MIGRATE_UNMOVABLE); }},
+		{bc::inv::free_counters, [](bc::Model &m) { m.zones()[1].nr_free_pages += 1; }},
+		{bc::inv::nr_vmalloc, [](bc::Model &) {}, 1},
+		{bc::inv::canonical_form,
+		 [](bc::Model &m) {
+			 bc::zone &z = *m.zone_of(0x100);
+			 m.del_from_free_list(m.pfn_to_page(0x100), z, 5, bc::MIGRATE_MOVABLE);
+			 m.add_to_free_list(m.pfn_to_page(0x100), 0x100, z, 4, bc::MIGRATE_MOVABLE, false);
+			 m.add_to_free_list(m.pfn_to_page(0x110), 0x110, z, 4, bc::MIGRATE_MOVABLE, false);
+		 }},
+		{bc::inv::canonical_form, [](bc::Model &m) { caller_free_page(m, alloc_pfn(m, 0)); }}, // left on a pcp list
+	};
+	for (const breakage &b : breakages) {
+		SCOPED_TRACE(b.invariant);
+		use(small_config());
+		m->drain_all_pages();
+		ASSERT_EQ(m->buddy_order_at(0x100), 5);
+		ASSERT_EQ(m->buddy_order_at(0x200), 5);
+		ASSERT_TRUE(bc::drained_state_sound(*m, 0));
+		b.apply(*m);
+		const long nr_vmalloc = b.nr_vmalloc_delta;
+		auto v = bc::check_all(*m, nr_vmalloc);
+		if (!v)
+			v = bc::check_canonical_form(*m);
+		ASSERT_TRUE(v.has_value()) << "the break reaches no named check";
+		EXPECT_EQ(v->invariant, b.invariant) << v->message;
+		EXPECT_FALSE(bc::drained_state_sound(*m, nr_vmalloc));
+	}
+}
 
 TEST_F(InvariantsTest, DiffStatesNamesFirstDifferingPfn)
 {
