@@ -332,11 +332,22 @@ std::optional<violation> check_nr_vmalloc(const Model &m, long expected)
 // still merge; no_pfn otherwise.
 static uint64_t unmerged_buddy(const Model &m, uint64_t pfn)
 {
-	int o = m.buddy_order_at(pfn);
+	// Model::buddy_order_at(), inlined: it is asked of every pfn.  Not an
+	// inline member instead: inlined into the model's instrumented callers
+	// (isolation, alloc_contig_range) it would add coverage edges there
+	// and change what the fuzzer keeps (measured: 8 more edges, 5-8% fewer
+	// exec/s at the same cost per input).
+	auto buddy_order_at = [&m](uint64_t q) {
+		if (!m.pfn_valid(q))
+			return -1;
+		const page *p = m.pfn_to_page(q);
+		return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
+	};
+	int o = buddy_order_at(pfn);
 	if (o < 0 || unsigned(o) >= m.max_order())
 		return no_pfn;
 	const uint64_t buddy = pfn ^ (uint64_t(1) << o);
-	if (m.buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
+	if (buddy_order_at(buddy) != o || m.zone_of(buddy) != m.zone_of(pfn))
 		return no_pfn;
 	unsigned mt = unsigned(m.pfn_to_page(pfn)->index), bmt = unsigned(m.pfn_to_page(buddy)->index);
 	if (unsigned(o) >= m.cfg().pageblock_order && mt != bmt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(bmt)))

@@ -413,6 +413,14 @@ void Model::del_from_free_list(page *p, zone &z, unsigned order, unsigned mt)
 #endif
 }
 
+BC_NO_COVERAGE int Model::buddy_order_at(uint64_t pfn) const
+{
+	if (!pfn_valid(pfn))
+		return -1;
+	const page *p = pfn_to_page(pfn);
+	return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
+}
+
 BC_NO_COVERAGE bool Model::free_block_of(uint64_t pfn, uint64_t *head, unsigned *order, unsigned *covers) const
 {
 	unsigned n = 0;

@@ -219,15 +219,8 @@ class Model {
 	std::vector<std::pair<uint64_t, uint64_t>> dirty;
 	void touch(uint64_t pfn, uint64_t nr) { dirty.emplace_back(pfn, pfn + nr); }
 
-	// Block heads: order of the buddy block headed at pfn, or -1.  Inline:
-	// the canonical-form check asks it of every pfn.
-	BC_ALWAYS_INLINE int buddy_order_at(uint64_t pfn) const
-	{
-		if (!pfn_valid(pfn))
-			return -1;
-		const page *p = pfn_to_page(pfn);
-		return p->bc_where == BC_ON_BUDDY ? int(p->private_) : -1;
-	}
+	// Block heads: order of the free block headed at pfn, or -1.
+	int buddy_order_at(uint64_t pfn) const;
 	// Head pfn and order of the free block (buddy or pcp) containing pfn;
 	// false when the pfn is not free.  Counts every block covering pfn in
 	// *covers (more than one means overlapping blocks).
