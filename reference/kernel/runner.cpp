@@ -4,13 +4,13 @@
 //
 //   <runner> replay [--memmap M] TRACE           exit 0 pass, 1 counterexample, 2 bad input
 //   <runner> suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX
-//            prints one line: RESULT verdict=... chunks=N minimal=M traces=K [trace=PATH invariant=NAME] message=...
+//            prints one line: RESULT {"verdict": ..., "chunks": N, "minimal": M, "traces": K[, "trace", "invariant", "line", "operation"], "message": ...}
 //   <runner> properties --seconds S --seed N --out PREFIX --candidate FILE.c [--isolate 1]
 //            the stateful history property (properties/) with the candidate, in
 //            rounds of rapidcheck runs until it is falsified or time is up
 //            (--isolate: every case in a forked child, so that a sanitizer abort
 //            is shrunk too; `buddycheck check` reruns so after a crash); prints
-//            RESULT verdict=pass|falsified cases=N [ops=K trace=PATH invariant=NAME] message=...
+//            RESULT {"verdict": "pass"|"falsified"|"error", "cases": N[, "ops", "trace", "invariant"], "message": ...}
 #include "buddycheck/generate.hpp"
 #include "buddycheck/replay.hpp"
 #include "buddycheck_candidate.h"
@@ -28,6 +28,8 @@ free_family candidate_family();
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 using namespace bc;
@@ -93,6 +95,14 @@ static int cmd_replay(int argc, char **argv, const free_family &fam)
 	return r.v == verdict::pass ? 0 : 1;
 }
 
+// The one line `buddycheck check` reads: RESULT and a JSON object (paths
+// may hold spaces).
+static void print_result(const nlohmann::json &j)
+{
+	std::printf("RESULT %s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+	std::fflush(stdout);
+}
+
 static std::string one_line(std::string s)
 {
 	std::replace(s.begin(), s.end(), '\n', ' ');
@@ -134,9 +144,9 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 			std::string path = out + ".trace";
 			std::ofstream(path) << "# counterexample: " << origin << "\n# " << one_line(r.invariant + ": " + r.message)
 					    << "\n" << trace_text(t, size_t(r.line));
-			std::printf("RESULT verdict=counterexample chunks=%llu minimal=%llu traces=%llu trace=%s invariant=%s message=%s\n",
-				    (unsigned long long)chunks, (unsigned long long)minimal, (unsigned long long)traces, path.c_str(),
-				    r.invariant.c_str(), one_line(r.message).c_str());
+			print_result({{"verdict", "counterexample"}, {"chunks", chunks}, {"minimal", minimal}, {"traces", traces},
+				      {"trace", path}, {"invariant", r.invariant}, {"message", one_line(r.message)}, {"line", r.line},
+				      {"operation", r.op_text}});
 			std::fputs(format_result(t, r, opt).c_str(), stderr);
 			std::remove(current.c_str()); // the counterexample trace replaces it
 			return false;
@@ -183,9 +193,8 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 	}
 	std::remove(current.c_str());
 	const char *v = chunks > minimal ? "not-batched" : "pass";
-	std::printf("RESULT verdict=%s chunks=%llu minimal=%llu traces=%llu message=%s\n", v, (unsigned long long)chunks,
-		    (unsigned long long)minimal, (unsigned long long)traces,
-		    chunks > minimal ? "correct, but frees in more chunks than the minimal decomposition" : "correct and batched");
+	print_result({{"verdict", v}, {"chunks", chunks}, {"minimal", minimal}, {"traces", traces},
+		      {"message", chunks > minimal ? "correct, but frees in more chunks than the minimal decomposition" : "correct and batched"}});
 	return 0;
 }
 
@@ -224,17 +233,17 @@ static int cmd_properties(int argc, char **argv, const free_family &fam)
 		const props::outcome o = props::check_quietly([&] { props::stateful_history(t); }, params);
 		cases += o.successes + (o.falsified ? 1 : 0);
 		if (o.falsified) {
-			std::printf("RESULT verdict=falsified cases=%d ops=%zu trace=%s invariant=%s message=%s\n", cases, o.shrunk.ops,
-				    o.shrunk.file.c_str(), o.shrunk.invariant.c_str(), one_line(o.shrunk.message).c_str());
+			print_result({{"verdict", "falsified"}, {"cases", cases}, {"ops", o.shrunk.ops}, {"trace", o.shrunk.file},
+				      {"invariant", o.shrunk.invariant}, {"message", one_line(o.shrunk.message)}});
 			std::fputs(o.description.c_str(), stderr);
 			return 1;
 		}
 		if (o.gave_up) {
-			std::printf("RESULT verdict=error cases=%d message=%s\n", cases, one_line(o.description).c_str());
+			print_result({{"verdict", "error"}, {"cases", cases}, {"message", one_line(o.description)}});
 			return 2;
 		}
 	}
-	std::printf("RESULT verdict=pass cases=%d message=no counterexample\n", cases);
+	print_result({{"verdict", "pass"}, {"cases", cases}, {"message", "no counterexample"}});
 	return 0;
 }
 

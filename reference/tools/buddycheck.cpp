@@ -1,11 +1,18 @@
-// buddycheck: the command-line front end.
-//   buddycheck replay TRACE...   replay traces on the oracle and a batched engine
-//   buddycheck check             replay the golden traces, expecting their documented verdicts
-//   buddycheck presets           list the configuration presets
-//   buddycheck bench             the seeds' experiments on the model (runs buddycheck-bench)
+// buddycheck: the command-line front end (usage_text lists every subcommand).
+//   check    candidates through the suite, property and fuzz stages (check.cpp)
+//   replay   traces on the oracle and a batched engine or a candidate
+//   corpus   the golden traces against their documented verdicts
+//   generate, decode, wrapper, presets, engines: trace tools
+//   bench    the seeds' experiments on the model (runs buddycheck-bench)
+//   cache    the build cache (cache.cpp)
 #include "buddycheck/decode.hpp"
 #include "buddycheck/generate.hpp"
+#include "cache.hpp"
 #include "candidate.hpp"
+#include "check.hpp"
+#include "process.hpp"
+#include "recipe.hpp"
+#include "stages.hpp"
 #include "buddycheck/replay.hpp"
 
 #include <algorithm>
@@ -24,23 +31,26 @@
 #include <string>
 #include <vector>
 
-#ifndef BUDDYCHECK_SOURCE_DIR
-#define BUDDYCHECK_SOURCE_DIR "."
-#endif
+#include <CLI/CLI.hpp>
 
 namespace fs = std::filesystem;
 using namespace bc;
 
 static const char *usage_text =
-	"usage: buddycheck replay [--engine NAME] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
-	"       buddycheck check [--seconds S] [--fuzz-seconds S] [--property-seconds S] [--seed N] [--out DIR] [--verbose] [FILE.c...]\n"
+	"usage: buddycheck check [--seconds S] [--fuzz-seconds S] [--property-seconds S] [--seed N] [--out DIR]\n"
+	"                        [--cell-seconds S] [--cell-memory-mb M] [--no-proofs] [--require-batched] [--verbose] [FILE.c...]\n"
+	"       buddycheck replay [--engine NAME | --candidate FILE.c] [--memmap M] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
 	"       buddycheck corpus [--corpus DIR]\n"
 	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
 	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
 	"       buddycheck bench [--quick] [--repetitions N] [--json FILE] [--filter TEXT] [--engine NAME | --candidate FILE.c] [--memmap M]\n"
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
-	"exit status: 0 pass, 1 counterexample, 2 bad input\n";
+	"       buddycheck cache clean|info\n"
+	"exit status: 0 no finding; 1 a finding (counterexample, failed proof, TIMEOUT, OOM, crash of the candidate);\n"
+	"             2 bad input (unreadable file, a candidate that does not compile, bad options);\n"
+	"             3 buddycheck's own failure; 130/143 interrupted (SIGINT/SIGTERM)\n"
+	"'buddycheck check --help' lists check's options with their defaults.\n";
 
 static int usage_error(const std::string &msg)
 {
@@ -48,12 +58,7 @@ static int usage_error(const std::string &msg)
 	return 2;
 }
 
-static fs::path source_dir()
-{
-	if (const char *e = std::getenv("BUDDYCHECK_SOURCE_DIR"))
-		return e;
-	return BUDDYCHECK_SOURCE_DIR;
-}
+static fs::path source_dir() { return cli::load_toolchain().data_dir; }
 
 static int cmd_replay(const std::vector<std::string> &args)
 {
@@ -94,22 +99,41 @@ static int cmd_replay(const std::vector<std::string> &args)
 	}
 	if (files.empty())
 		return usage_error("replay needs a trace file");
+	if (!candidate.empty() && engine)
+		return usage_error("--engine and --candidate exclude each other");
+	if (!candidate.empty() && documented)
+		return usage_error("--expect-documented and --candidate exclude each other");
 	if (!candidate.empty()) {
 		// Replay with a candidate C file as the batched engine: its runner does it.
-		cli::build_result b = cli::build_candidate(candidate);
-		if (!b.ok) {
-			std::fputs(b.compiler_output.c_str(), stderr);
-			std::fprintf(stderr, "buddycheck: %s does not compile\n", candidate.c_str());
+		const cli::candidate_source src = cli::inspect_candidate(candidate);
+		if (!src.ok()) {
+			std::fprintf(stderr, "buddycheck: %s\n", src.error.c_str());
 			return 2;
+		}
+		cli::build_result b = cli::build_candidate(src, "runner");
+		if (b.status != cli::build_result::ok) {
+			std::fputs(b.output.c_str(), stderr);
+			if (b.status == cli::build_result::compile_error) {
+				std::fprintf(stderr, "buddycheck: %s does not compile\n", candidate.c_str());
+				return 2;
+			}
+			std::fprintf(stderr, "buddycheck: cannot build %s (buddycheck's own failure)\n", candidate.c_str());
+			return 3;
 		}
 		int status = 0;
 		for (const auto &f : files) {
-			std::string cmd = "'" + b.runner.string() + "' replay";
+			cli::child_spec s;
+			s.argv = {b.binary.string(), "replay"};
 			if (!memmap_override.empty())
-				cmd += " --memmap " + memmap_override;
-			cmd += " '" + f + "'";
-			int rc = std::system(cmd.c_str());
-			rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
+				s.argv.insert(s.argv.end(), {"--memmap", memmap_override});
+			s.argv.push_back(f);
+			s.env = cli::sanitizer_env();
+			s.inherit_output = true;
+			std::fflush(stdout);
+			const cli::child_outcome o = cli::run_child(s);
+			const int rc = o.k == cli::child_outcome::exited ? o.code : 1;
+			if (o.k != cli::child_outcome::exited)
+				std::printf("FINDING: the candidate %s\n", o.describe().c_str());
 			status = std::max(status, rc == 0 ? 0 : rc == 2 ? 2 : 1);
 		}
 		return status;
@@ -218,383 +242,6 @@ static int cmd_corpus(const std::vector<std::string> &args)
 	return unexpected ? 1 : 0;
 }
 
-static bool parse_u64(const std::string &s, uint64_t &v);
-
-// One candidate x memory model outcome of `buddycheck check`.
-struct cell {
-	std::string verdict; // pass, not-batched, counterexample, compile-error
-	std::string detail;  // for a counterexample: invariant and message
-	std::string trace;   // counterexample trace written
-	std::string chunks;  // "N/M" chunks used / minimal
-};
-
-static std::string field(const std::string &line, const std::string &key)
-{
-	auto p = line.find(" " + key + "=");
-	if (p == std::string::npos)
-		return "";
-	p += key.size() + 2;
-	if (key == "message")
-		return line.substr(p);
-	return line.substr(p, line.find(' ', p) - p);
-}
-
-// Runs a runner command (its stderr redirected by the caller) and returns
-// the last "RESULT ..." line it printed, without the newline; empty when it
-// printed none (it died: a sanitizer report or a crash).
-static std::string result_line(const std::string &cmd)
-{
-	std::string result;
-	FILE *p = popen(cmd.c_str(), "r");
-	if (!p)
-		return result;
-	char buf[4096];
-	while (fgets(buf, sizeof buf, p))
-		if (std::string(buf).rfind("RESULT ", 0) == 0)
-			result = buf;
-	pclose(p);
-	if (!result.empty() && result.back() == '\n')
-		result.pop_back();
-	return result;
-}
-
-static std::string read_all(const fs::path &p)
-{
-	std::ifstream in(p);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
-}
-
-// What a built-in candidate's header comment expects, per memory model.
-static std::map<std::string, std::string> expected_verdicts(const fs::path &c)
-{
-	std::map<std::string, std::string> e;
-	std::string text = read_all(c);
-	auto p = text.find("buddycheck-expect:");
-	if (p == std::string::npos)
-		return e;
-	std::stringstream ss(text.substr(p + 18, text.find('\n', p) - p - 18));
-	std::string kv;
-	while (ss >> kv) {
-		auto eq = kv.find('=');
-		if (eq != std::string::npos)
-			e[kv.substr(0, eq)] = kv.substr(eq + 1);
-	}
-	return e;
-}
-
-// The Z3 proofs of the chunk routine (proofs/) are their own binary (it
-// links Z3): `check` runs it beside the candidates and reads its RESULT line.
-// BUDDYCHECK_PROOFS names another binary (the tests' failing stand-in).
-static fs::path proofs_binary()
-{
-	if (const char *e = std::getenv("BUDDYCHECK_PROOFS"))
-		return e;
-#ifdef BUDDYCHECK_PROOFS_BIN
-	return BUDDYCHECK_PROOFS_BIN;
-#else
-	return "";
-#endif
-}
-
-struct proofs_run {
-	FILE *pipe = nullptr;
-	fs::path log;
-};
-
-// Starts the proofs binary (output to LOG); exit 2 if there is none.
-static bool start_proofs(proofs_run &run, const fs::path &log)
-{
-	const fs::path bin = proofs_binary();
-	if (bin.empty() || access(bin.c_str(), X_OK) != 0) {
-		std::fprintf(stderr, "buddycheck: cannot run the proofs: %s is not an executable (build the proofs target)\n",
-			     bin.empty() ? "(no proofs binary in this build)" : bin.c_str());
-		return false;
-	}
-	run.log = log;
-	std::string cmd = "'" + bin.string() + "' > '" + log.string() + "' 2>&1";
-	run.pipe = popen(cmd.c_str(), "r");
-	if (!run.pipe)
-		std::fprintf(stderr, "buddycheck: cannot run the proofs: %s\n", std::strerror(errno));
-	return run.pipe != nullptr;
-}
-
-// Waits for the proofs; prints their line of the table.  True when every
-// obligation is proved and every mutant refuted.
-static bool finish_proofs(proofs_run &run)
-{
-	int status = pclose(run.pipe);
-	std::string result;
-	std::ifstream in(run.log);
-	for (std::string line; std::getline(in, line);)
-		if (line.rfind("RESULT ", 0) == 0)
-			result = line;
-	const bool exited0 = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!exited0)
-		std::fprintf(stderr, "buddycheck: the proofs ended with %s %d\n", status == -1 ? "pclose error" : WIFSIGNALED(status) ? "signal" : "exit status",
-			     status == -1 ? errno : WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	auto f = [&](const char *k) { return field(result, k); };
-	if (result.empty()) {
-		std::printf("proofs: ERROR (no result, exit status %d; see %s)\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-			    run.log.string().c_str());
-		return false;
-	}
-	const bool pass = exited0 && f("verdict") == "pass";
-	const double seconds = std::strtod(f("wall_ms").c_str(), nullptr) / 1000;
-	if (pass)
-		std::printf("proofs: %s obligations x %s configurations proved, %s mutants x %s refuted (%.1f s)\n",
-			    f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
-			    seconds);
-	else
-		std::printf("proofs: FAILED: %s cells of %s obligations and %s mutants x %s configurations (an obligation not "
-			    "proved or a mutant not refuted; see %s)\n",
-			    f("failed").c_str(), f("obligations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
-			    run.log.string().c_str());
-	return pass;
-}
-
-static int cmd_check(const std::vector<std::string> &args)
-{
-	double seconds = 1;
-	double fuzz_seconds = 10;
-	double property_seconds = 1;
-	uint64_t seed = 1;
-	bool verbose = false;
-	fs::path out = "buddycheck-out";
-	std::vector<fs::path> files;
-	for (size_t i = 0; i < args.size(); i++) {
-		const std::string &a = args[i];
-		uint64_t n;
-		if (a == "--seconds" && i + 1 < args.size()) {
-			char *end = nullptr;
-			seconds = std::strtod(args[++i].c_str(), &end);
-			if (*end || seconds < 0 || seconds > 86400)
-				return usage_error("--seconds takes a number of seconds (0..86400)");
-		} else if (a == "--seed" && i + 1 < args.size()) {
-			if (!parse_u64(args[++i], n))
-				return usage_error("--seed takes a number");
-			seed = n;
-		} else if (a == "--out" && i + 1 < args.size()) {
-			out = args[++i];
-		} else if (a == "--fuzz-seconds" && i + 1 < args.size()) {
-			char *end = nullptr;
-			fuzz_seconds = std::strtod(args[++i].c_str(), &end);
-			if (*end || fuzz_seconds < 0 || fuzz_seconds > 86400)
-				return usage_error("--fuzz-seconds takes a number of seconds (0..86400; 0: no fuzzing)");
-		} else if (a == "--property-seconds" && i + 1 < args.size()) {
-			char *end = nullptr;
-			property_seconds = std::strtod(args[++i].c_str(), &end);
-			if (*end || property_seconds < 0 || property_seconds > 86400)
-				return usage_error("--property-seconds takes a number of seconds (0..86400; 0: no property run)");
-		} else if (a == "--verbose" || a == "-v") {
-			verbose = true;
-		} else if (a.rfind("--", 0) == 0) {
-			return usage_error("unknown option '" + a + "'");
-		} else {
-			files.push_back(a);
-		}
-	}
-	const bool builtin = files.empty();
-	if (builtin) {
-		for (const auto &e : fs::directory_iterator(cli::source_dir() / "reference" / "candidates"))
-			if (e.path().extension() == ".c")
-				files.push_back(e.path());
-		std::sort(files.begin(), files.end());
-	}
-	std::error_code ec;
-	fs::create_directories(out, ec);
-	if (ec)
-		return usage_error("cannot create output directory " + out.string() + ": " + ec.message());
-	const fs::path corpus = cli::source_dir() / "corpus" / "traces";
-	// The proofs run beside the candidates (their line ends the table).
-	proofs_run proofs;
-	if (!start_proofs(proofs, out / "proofs.log"))
-		return 2;
-	const char *models[] = {"flat", "vmemmap", "sparse"};
-	bool any_cx = false, any_bad = false, any_unexpected = false;
-	std::vector<std::string> notes;
-	std::printf("%-36s %-16s %-16s %-16s %s%s%s\n", "candidate", "flat", "vmemmap", "sparse",
-		    property_seconds > 0 ? "properties        " : "", fuzz_seconds > 0 ? "fuzz             " : "",
-		    builtin ? "expected" : "");
-	std::vector<std::pair<std::string, fs::path>> fuzzers;
-	for (const auto &f : files) {
-		cli::build_result b = cli::build_candidate(f);
-		if (!b.ok) {
-			std::fputs(b.compiler_output.c_str(), stderr);
-			std::fprintf(stderr, "buddycheck: %s does not compile\n", f.string().c_str());
-			any_bad = true;
-			continue;
-		}
-		auto expect = expected_verdicts(f);
-		std::string row;
-		bool row_ok = true;
-		for (const char *mm : models) {
-			const std::string stem = f.stem().string() + "-" + mm;
-			const fs::path prefix = out / stem;
-			const fs::path err = out / (stem + ".log");
-			std::string cmd = "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 '" + b.runner.string() + "' suite --memmap " + mm +
-					  " --corpus '" + corpus.string() + "' --seconds " + std::to_string(seconds) + " --seed " +
-					  std::to_string(seed) + " --out '" + prefix.string() + "' 2> '" + err.string() + "'";
-			const std::string result = result_line(cmd);
-			cell c;
-			if (result.empty()) {
-				// The runner died: a sanitizer report (or a crash) is the finding.
-				std::string log = read_all(err), summary = "the candidate crashed";
-				auto sp = log.find("SUMMARY: ");
-				if (sp != std::string::npos)
-					summary = log.substr(sp + 9, log.find('\n', sp) - sp - 9);
-				// Name the candidate's own frame of the sanitizer's stack.
-				const std::string base = fs::path(f).filename().string();
-				for (size_t lp = log.find(base + ":"); lp != std::string::npos; lp = std::string::npos) {
-					size_t end = log.find_first_of(" \n", lp);
-					summary += "; in the candidate at " + log.substr(lp, end - lp);
-				}
-				c.verdict = "counterexample";
-				c.detail = summary + " (full report: " + err.string() + ")";
-				fs::path running = prefix.string() + "-running.trace", kept = prefix.string() + ".trace";
-				fs::rename(running, kept, ec);
-				c.trace = kept.string();
-			} else {
-				c.verdict = field(result, "verdict");
-				c.detail = field(result, "invariant") + ": " + field(result, "message");
-				c.trace = field(result, "trace");
-			}
-			if (c.verdict != "counterexample")
-				fs::remove(err, ec); // nothing to read: keep the output directory to what matters
-			char cellbuf[64];
-			std::snprintf(cellbuf, sizeof cellbuf, "%s", c.verdict == "counterexample" ? "COUNTEREXAMPLE" : c.verdict.c_str());
-			row += std::string(cellbuf) + std::string(c.verdict == "counterexample" ? 3 : std::max<int>(1, 17 - int(c.verdict.size())), ' ');
-			if (c.verdict == "counterexample") {
-				any_cx = true;
-				notes.push_back(f.string() + " [" + mm + "]: " + c.detail + "\n    trace:  " + c.trace +
-						"\n    replay: buddycheck replay --candidate " + f.string() + " --memmap " + mm + " " + c.trace);
-			}
-			if (builtin && expect[mm] != c.verdict)
-				row_ok = false;
-		}
-		if (property_seconds > 0) {
-			// The stateful property (properties/): falsified, with the length
-			// of its shrunk history, or pass.  A sanitizer abort kills the
-			// in-process run; the rerun forks a child per case and shrinks it.
-			const std::string stem = f.stem().string();
-			const fs::path err = out / (stem + "-properties.log");
-			std::string result;
-			for (const char *isolate : {"0", "1"}) {
-				// Children that crash print reports by the dozen while shrinking: unsymbolized.
-				std::string cmd = std::string("ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:symbolize=") +
-						  (isolate[0] == '1' ? "0 '" : "1 '") +
-						  b.runner.string() + "' properties --seconds " + std::to_string(property_seconds) + " --seed " +
-						  std::to_string(seed) + " --out '" + (out / stem).string() + "' --candidate '" + f.string() +
-						  "' --isolate " + isolate + " 2> '" + err.string() + "'";
-				result = result_line(cmd);
-				if (!result.empty())
-					break;
-			}
-			std::string v = result.empty() ? "error" : field(result, "verdict"), cellv = v;
-			if (v == "falsified") {
-				cellv = "FALSIFIED(" + field(result, "ops") + (field(result, "ops") == "1" ? " op)" : " ops)");
-				any_cx = true;
-				notes.push_back(f.string() + " [properties]: " + field(result, "invariant") + ": " + field(result, "message") +
-						"\n    trace:  " + field(result, "trace") + " (shrunk: " + field(result, "ops") +
-						" operations)\n    replay: buddycheck replay --candidate " + f.string() + " " + field(result, "trace"));
-			} else if (v == "pass") {
-				fs::remove(err, ec);
-			} else {
-				any_bad = true;
-				notes.push_back(f.string() + " [properties]: the property run failed; see " + err.string());
-			}
-			row += cellv + std::string(std::max<int>(1, 18 - int(cellv.size())), ' ');
-			if (builtin && expect.count("properties") && expect["properties"] != v)
-				row_ok = false;
-		}
-		if (fuzz_seconds > 0) {
-			// differential_fuzzer and bulk_fuzzer of this candidate, side by side.
-			std::string found_by, detail;
-			for (const char *target : {"differential", "bulk"}) {
-				cli::build_result fb = cli::build_fuzzer(f, target);
-				if (!fb.ok) {
-					std::fputs(fb.compiler_output.c_str(), stderr);
-					std::fprintf(stderr, "buddycheck: the %s fuzzer of %s does not build\n", target, f.string().c_str());
-					any_bad = true;
-					continue;
-				}
-				fuzzers.emplace_back(target, fb.runner);
-			}
-			const std::string stem = f.stem().string();
-			std::string cmd;
-			for (const auto &[target, bin] : fuzzers) {
-				const fs::path dir = out / (stem + "-" + target + "-fuzz");
-				fs::remove_all(dir, ec);
-				fs::create_directories(dir / "corpus", ec);
-				const fs::path seeds = cli::source_dir() / "corpus" / (target + "_fuzzer");
-				cmd += "( ASAN_OPTIONS=detect_leaks=0 '" + bin.string() + "' -seed=" + std::to_string(seed) +
-				       " -max_total_time=" + std::to_string(int(fuzz_seconds)) + " -max_len=4096 -artifact_prefix='" +
-				       (dir / "").string() + "' '" + (dir / "corpus").string() + "' '" + seeds.string() + "' > '" +
-				       (dir / "fuzz.log").string() + "' 2>&1 ) & ";
-			}
-			cmd += "wait";
-			if (!fuzzers.empty() && std::system(cmd.c_str()) == -1)
-				any_bad = true;
-			for (const auto &[target, bin] : fuzzers) {
-				const fs::path dir = out / (stem + "-" + target + "-fuzz");
-				fs::path crash;
-				for (const auto &e : fs::directory_iterator(dir, ec))
-					if (e.path().filename().string().rfind("crash-", 0) == 0 || e.path().filename().string().rfind("timeout-", 0) == 0 ||
-					    e.path().filename().string().rfind("oom-", 0) == 0)
-						crash = e.path();
-				if (crash.empty())
-					continue;
-				std::string log = read_all(dir / "fuzz.log"), what = "a crash";
-				for (const char *key : {"violated:", "ERROR: AddressSanitizer:", "runtime error:", "ERROR: libFuzzer:"}) {
-					auto at = log.find(key);
-					if (at != std::string::npos) {
-						what = log.substr(at, log.find('\n', at) - at);
-						break;
-					}
-				}
-				std::string bytes = read_all(crash);
-				decode_options dopt;
-				dopt.target = std::string(target) == "bulk" ? decode_target::bulk : decode_target::differential;
-				const fs::path tr = out / (stem + "-" + target + "_fuzzer.trace");
-				std::ofstream(tr) << "# " << target << "_fuzzer finding in " << f.filename().string() << ": " << what << "\n"
-						  << decode_trace(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), dopt);
-				found_by += std::string(found_by.empty() ? "" : "+") + target;
-				any_cx = true;
-				notes.push_back(f.string() + " [" + target + "_fuzzer]: " + what + "\n    input:  " + crash.string() +
-						"\n    trace:  " + tr.string() + "\n    replay: buddycheck replay --candidate " + f.string() + " " +
-						tr.string());
-			}
-			fuzzers.clear();
-			const std::string fz = found_by.empty() ? "clean" : "found";
-			row += found_by.empty() ? "clean            " : "FOUND            ";
-			if (builtin && expect.count("fuzz") && expect["fuzz"] != fz)
-				row_ok = false;
-		}
-		if (builtin)
-			any_unexpected |= !row_ok;
-		std::string name = f.filename().string();
-		std::printf("%-36s %s%s\n", name.c_str(), row.c_str(),
-			    builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
-		std::fflush(stdout);
-	}
-	const bool proofs_ok = finish_proofs(proofs);
-	if (!notes.empty() && builtin && !any_unexpected && !verbose) {
-		std::printf("\n%zu counterexamples, each where its candidate's header expects one; traces in %s/ "
-			    "(details: buddycheck check --verbose)\n",
-			    notes.size(), out.string().c_str());
-	} else if (!notes.empty()) {
-		std::printf("\ncounterexamples:\n");
-		for (const auto &n : notes)
-			std::printf("  %s\n", n.c_str());
-	}
-	if (any_bad)
-		return 2;
-	if (builtin)
-		return any_unexpected || !proofs_ok ? 1 : 0;
-	return any_cx || !proofs_ok ? 1 : 0;
-}
-
 static bool parse_u64(const std::string &s, uint64_t &v)
 {
 	char *end = nullptr;
@@ -696,8 +343,11 @@ static int cmd_wrapper(const std::vector<std::string> &args)
 // --candidate FILE.c, the binary is the candidate's own bench build (cached).
 static int cmd_bench(const std::vector<std::string> &args)
 {
-#ifdef BUDDYCHECK_BENCH_BIN
-	std::string bin = BUDDYCHECK_BENCH_BIN;
+	std::string bin = cli::load_toolchain().bench_binary.string();
+	if (bin.empty()) {
+		std::fprintf(stderr, "buddycheck: this build has no benchmark (Google Benchmark was not found)\n");
+		return 3;
+	}
 	std::vector<std::string> pass = args;
 	for (size_t i = 0; i < pass.size(); i++) {
 		if (pass[i] != "--candidate")
@@ -706,19 +356,21 @@ static int cmd_bench(const std::vector<std::string> &args)
 			return usage_error("--candidate needs a C file");
 		if (std::find(pass.begin(), pass.end(), "--engine") != pass.end())
 			return usage_error("--engine and --candidate exclude each other");
-		const fs::path c = cli::resolve_candidate(pass[i + 1]);
-		if (!fs::is_regular_file(c)) {
-			std::fprintf(stderr, "buddycheck: %s: no such file, nor a built-in candidate\n", pass[i + 1].c_str());
+		const cli::candidate_source src = cli::inspect_candidate(pass[i + 1]);
+		if (!src.ok()) {
+			std::fprintf(stderr, "buddycheck: %s\n", src.error.c_str());
 			return 2;
 		}
-		cli::build_result b = cli::build_bench(c);
-		if (!b.ok) {
-			std::fputs(b.compiler_output.c_str(), stderr);
-			std::fprintf(stderr, "buddycheck: %s does not compile\n", pass[i + 1].c_str());
-			return 2;
+		cli::build_result b = cli::build_candidate(src, "bench");
+		if (b.status != cli::build_result::ok) {
+			std::fputs(b.output.c_str(), stderr);
+			std::fprintf(stderr, b.status == cli::build_result::compile_error ? "buddycheck: %s does not compile\n"
+											 : "buddycheck: cannot build %s (buddycheck's own failure)\n",
+				     pass[i + 1].c_str());
+			return b.status == cli::build_result::compile_error ? 2 : 3;
 		}
-		bin = b.runner.string();
-		pass[i + 1] = c.string();
+		bin = b.binary.string();
+		pass[i + 1] = src.file.string();
 		break;
 	}
 	std::vector<char *> argv;
@@ -729,11 +381,7 @@ static int cmd_bench(const std::vector<std::string> &args)
 	std::fflush(stdout);
 	execv(bin.c_str(), argv.data());
 	std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target)\n", bin.c_str(), std::strerror(errno));
-	return 2;
-#else
-	std::fprintf(stderr, "buddycheck: this build has no benchmark (Google Benchmark was not found)\n");
-	return 2;
-#endif
+	return 3;
 }
 
 static int cmd_presets()
@@ -758,18 +406,45 @@ static int cmd_engines()
 	return 0;
 }
 
+// check and cache parse their options with CLI11; the other subcommands
+// with their own loops (to be moved to CLI11 too).
+static int cli11_command(int argc, char **argv)
+{
+	CLI::App app{"buddycheck: checks Linux page-allocator free paths against a per-page oracle"};
+	app.require_subcommand(1);
+	cli::check_options check;
+	cli::add_check_command(app, check);
+	std::vector<std::string> cache_args;
+	CLI::App *cache = app.add_subcommand("cache", "The build cache: clean (remove every entry not in use) or info");
+	cache->add_option("ACTION", cache_args, "clean | info")->required()->check(CLI::IsMember({"clean", "info"}));
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForAllHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		std::fprintf(stderr, "buddycheck: %s (see 'buddycheck %s --help')\n", e.what(), argv[1]);
+		return cli::exit_bad_input;
+	}
+	if (app.got_subcommand("cache"))
+		return cli::cmd_cache(cache_args);
+	return cli::run_check(check);
+}
+
 int main(int argc, char **argv)
 {
+	cli::install_interrupt_handlers();
 	std::vector<std::string> args(argv + 1, argv + argc);
 	if (args.empty())
 		return usage_error("no command");
 	std::string cmd = args.front();
 	args.erase(args.begin());
 	try {
+		if (cmd == "check" || cmd == "cache")
+			return cli11_command(argc, argv);
 		if (cmd == "replay")
 			return cmd_replay(args);
-		if (cmd == "check")
-			return cmd_check(args);
 		if (cmd == "corpus")
 			return cmd_corpus(args);
 		if (cmd == "generate")
@@ -788,9 +463,12 @@ int main(int argc, char **argv)
 			std::fputs(usage_text, stdout);
 			return 0;
 		}
+	} catch (const cli::tool_failure &e) {
+		std::fprintf(stderr, "buddycheck: %s (buddycheck's own failure)\n", e.message.c_str());
+		return cli::exit_own_failure;
 	} catch (const std::exception &e) {
-		std::fprintf(stderr, "buddycheck: internal error: %s\n", e.what());
-		return 2;
+		std::fprintf(stderr, "buddycheck: internal error: %s (buddycheck's own failure)\n", e.what());
+		return cli::exit_own_failure;
 	}
 	return usage_error("unknown command '" + cmd + "'");
 }

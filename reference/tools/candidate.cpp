@@ -1,34 +1,19 @@
 #include "candidate.hpp"
 
+#include "cache.hpp"
+#include "process.hpp"
+#include "recipe.hpp"
+
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
-
-#ifndef BUDDYCHECK_SOURCE_DIR
-#define BUDDYCHECK_SOURCE_DIR "."
-#endif
-#ifndef BUDDYCHECK_SHIM_LIB
-#define BUDDYCHECK_SHIM_LIB ""
-#endif
-#ifndef BUDDYCHECK_RUNNER_LIB
-#define BUDDYCHECK_RUNNER_LIB ""
-#endif
-#ifndef BUDDYCHECK_REFERENCE_LIB
-#define BUDDYCHECK_REFERENCE_LIB ""
-#endif
-#ifndef BUDDYCHECK_PROPERTIES_LIB
-#define BUDDYCHECK_PROPERTIES_LIB ""
-#endif
-#ifndef BUDDYCHECK_RAPIDCHECK_LIB
-#define BUDDYCHECK_RAPIDCHECK_LIB ""
-#endif
-#ifndef BUDDYCHECK_BENCH_LIB // no Google Benchmark in this build
-#define BUDDYCHECK_BENCH_LIB ""
-#define BUDDYCHECK_BENCH_MAIN_LIB ""
-#define BUDDYCHECK_BENCHMARK_LIB ""
-#endif
 
 namespace fs = std::filesystem;
 
@@ -44,101 +29,59 @@ const std::vector<std::string> &entry_point_names()
 	return n;
 }
 
-// The source with comments, string and character literals blanked out.
-static std::string code_only(const std::string &s)
+namespace {
+
+// The source with comments, string and character literals and preprocessor
+// lines blanked out (newlines kept, so that offsets keep their lines).
+std::string code_only(const std::string &s)
 {
 	std::string o = s;
+	bool line_start = true;
 	for (size_t i = 0; i < o.size(); i++) {
+		if (o[i] == '\n') {
+			line_start = true;
+			continue;
+		}
+		if (line_start && o[i] == '#') {
+			// A directive, with its continuation lines.
+			while (i < o.size() && o[i] != '\n') {
+				if (o[i] == '\\' && i + 1 < o.size() && o[i + 1] == '\n')
+					o[i++] = ' ';
+				else
+					o[i++] = ' ';
+			}
+			i--;
+			continue;
+		}
+		if (!std::isspace((unsigned char)o[i]))
+			line_start = false;
 		if (o[i] == '/' && i + 1 < o.size() && o[i + 1] == '/') {
 			while (i < o.size() && o[i] != '\n')
 				o[i++] = ' ';
+			i--;
 		} else if (o[i] == '/' && i + 1 < o.size() && o[i + 1] == '*') {
 			o[i] = o[i + 1] = ' ';
 			for (i += 2; i < o.size() && !(o[i] == '*' && i + 1 < o.size() && o[i + 1] == '/'); i++)
 				if (o[i] != '\n')
 					o[i] = ' ';
-			if (i < o.size())
-				o[i] = o[i + 1] = ' ';
-			i++;
+			if (i + 1 < o.size())
+				o[i] = o[i + 1] = ' ', i++;
 		} else if (o[i] == '"' || o[i] == '\'') {
-			char q = o[i];
-			for (i++; i < o.size() && o[i] != q; i++) {
-				if (o[i] == '\\')
+			const char q = o[i];
+			for (i++; i < o.size() && o[i] != q && o[i] != '\n'; i++) {
+				if (o[i] == '\\' && i + 1 < o.size())
 					o[i++] = ' ';
-				if (i < o.size() && o[i] != '\n')
-					o[i] = ' ';
+				o[i] = ' ';
 			}
 		}
 	}
 	return o;
 }
 
-static bool ident_char(char c) { return std::isalnum((unsigned char)c) || c == '_'; }
+bool ident_start(char c) { return std::isalpha((unsigned char)c) || c == '_'; }
+bool ident_char(char c) { return std::isalnum((unsigned char)c) || c == '_'; }
 
-std::vector<std::string> defined_entry_points(const std::string &source)
-{
-	const std::string code = code_only(source);
-	std::vector<std::string> found;
-	for (const auto &name : entry_point_names()) {
-		for (size_t pos = code.find(name); pos != std::string::npos; pos = code.find(name, pos + 1)) {
-			if (pos > 0 && ident_char(code[pos - 1]))
-				continue;
-			size_t i = pos + name.size();
-			if (i < code.size() && ident_char(code[i]))
-				continue;
-			while (i < code.size() && std::isspace((unsigned char)code[i]))
-				i++;
-			if (i >= code.size() || code[i] != '(')
-				continue;
-			int depth = 0;
-			for (; i < code.size(); i++) {
-				if (code[i] == '(')
-					depth++;
-				else if (code[i] == ')' && --depth == 0)
-					break;
-			}
-			for (i++; i < code.size() && std::isspace((unsigned char)code[i]); i++)
-				;
-			if (i < code.size() && code[i] == '{') { // a definition, not a call or declaration
-				found.push_back(name);
-				break;
-			}
-		}
-	}
-	return found;
-}
-
-fs::path source_dir()
-{
-	if (const char *e = std::getenv("BUDDYCHECK_SOURCE_DIR"))
-		return e;
-	return BUDDYCHECK_SOURCE_DIR;
-}
-
-fs::path cache_dir()
-{
-	if (const char *e = std::getenv("BUDDYCHECK_CACHE_DIR"))
-		return e;
-	if (const char *x = std::getenv("XDG_CACHE_HOME"))
-		return fs::path(x) / "buddycheck";
-	if (const char *h = std::getenv("HOME"))
-		return fs::path(h) / ".cache" / "buddycheck";
-	return fs::temp_directory_path() / "buddycheck-cache";
-}
-
-fs::path resolve_candidate(const std::string &name)
-{
-	std::error_code ec;
-	if (fs::is_regular_file(name, ec))
-		return name;
-	const fs::path dir = source_dir() / "reference" / "candidates";
-	for (const fs::path &p : {dir / name, dir / (name + ".c")})
-		if (name.find('/') == std::string::npos && fs::is_regular_file(p, ec))
-			return p;
-	return name;
-}
-
-static std::string read_file(const fs::path &p)
+std::string slurp(const fs::path &p)
 {
 	std::ifstream in(p, std::ios::binary);
 	std::stringstream ss;
@@ -146,201 +89,463 @@ static std::string read_file(const fs::path &p)
 	return ss.str();
 }
 
-static uint64_t fnv1a(const std::string &s, uint64_t h = 0xcbf29ce484222325ULL)
+size_t edit_distance(const std::string &a, const std::string &b)
 {
-	for (unsigned char c : s) {
-		h ^= c;
-		h *= 0x100000001b3ULL;
+	std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+	for (size_t j = 0; j <= b.size(); j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= a.size(); i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= b.size(); j++)
+			cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+		std::swap(prev, cur);
 	}
-	return h;
+	return prev[b.size()];
 }
 
-static std::string quote(const std::string &s)
+// The first byte that makes DATA not C source text (NUL or another control
+// byte), or npos.
+size_t binary_byte(const std::string &data)
 {
+	for (size_t i = 0; i < data.size(); i++) {
+		const unsigned char c = data[i];
+		if (c < 0x20 && c != '\n' && c != '\t' && c != '\r' && c != '\f' && c != '\v')
+			return i;
+	}
+	return std::string::npos;
+}
+
+std::string quote_arg(const std::string &s)
+{
+	if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@") == std::string::npos)
+		return s;
 	std::string q = "'";
 	for (char c : s)
 		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
 	return q + "'";
 }
 
-// A fingerprint of everything a build depends on besides the candidate:
-// the libraries it links (path, size, time) and the kernel shim's sources.
-static std::string toolchain_fingerprint(const std::vector<std::string> &libs)
+std::string command_line(const std::vector<std::string> &argv)
 {
-	std::string f;
+	std::string s;
+	for (const auto &a : argv)
+		s += (s.empty() ? "" : " ") + quote_arg(a);
+	return s;
+}
+
+// What a compiler is: its path, version line and file identity.
+std::string compiler_identity(const std::string &cc)
+{
+	static std::mutex mu;
+	static std::map<std::string, std::string> known;
+	std::lock_guard<std::mutex> lock(mu);
+	if (auto it = known.find(cc); it != known.end())
+		return it->second;
+	const fs::path log = fs::temp_directory_path() / ("buddycheck-ccver." + std::to_string(getpid()));
+	child_spec s;
+	s.argv = {cc, "--version"};
+	s.stdout_file = log;
+	s.stderr_to_stdout = true;
+	s.lim.wall_seconds = 30;
+	const child_outcome o = run_child(s);
+	std::string v = slurp(log);
 	std::error_code ec;
-	for (const fs::path p : libs)
-		f += p.string() + std::to_string(fs::file_size(p, ec)) + std::to_string(fs::last_write_time(p, ec).time_since_epoch().count());
-	for (const auto &e : fs::recursive_directory_iterator(source_dir() / "reference" / "kernel", ec))
-		if (e.is_regular_file(ec))
-			f += read_file(e.path());
-	f += read_file(source_dir() / "reference" / "include" / "buddycheck" / "page.h");
-	return f;
+	fs::remove(log, ec);
+	if (!o.ok())
+		throw tool_failure{"the candidate compiler " + cc + " " + o.describe() + " (ci/setup installs clang-14; $BUDDYCHECK_CC picks another)"};
+	v = v.substr(0, v.find('\n'));
+	return known[cc] = cc + " " + v;
+}
+
+std::string file_identity(const std::string &p)
+{
+	std::error_code ec;
+	const auto size = fs::file_size(p, ec);
+	const auto t = fs::last_write_time(p, ec).time_since_epoch().count();
+	return p + " " + std::to_string(ec ? 0 : size) + " " + std::to_string(ec ? 0 : t);
+}
+
+// The kernel shim's headers (every include directory of the recipe).
+std::string includes_fingerprint(const toolchain &t)
+{
+	static std::string f;
+	if (!f.empty())
+		return f;
+	std::error_code ec;
+	std::vector<fs::path> files;
+	for (const auto &dir : t.includes)
+		for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+			if (it->is_regular_file(ec))
+				files.push_back(it->path());
+	std::sort(files.begin(), files.end());
+	std::string all;
+	for (const auto &p : files)
+		all += p.string() + "\n" + slurp(p);
+	return f = hash_hex(all);
+}
+
+// Headers the candidate includes with "...", found beside it (recursively):
+// an edit to one of them is a new build.
+void local_headers(const fs::path &file, const std::string &text, std::set<fs::path> &seen, std::string &out)
+{
+	std::istringstream in(text);
+	for (std::string line; std::getline(in, line);) {
+		size_t p = line.find_first_not_of(" \t");
+		if (p == std::string::npos || line[p] != '#')
+			continue;
+		p = line.find("include", p);
+		if (p == std::string::npos)
+			continue;
+		const size_t q = line.find('"', p);
+		const size_t r = q == std::string::npos ? q : line.find('"', q + 1);
+		if (r == std::string::npos)
+			continue;
+		std::error_code ec;
+		const fs::path h = fs::weakly_canonical(file.parent_path() / line.substr(q + 1, r - q - 1), ec);
+		if (ec || !fs::is_regular_file(h, ec) || !seen.insert(h).second || seen.size() > 200)
+			continue;
+		const std::string ht = slurp(h);
+		out += "header " + h.string() + " " + hash_hex(ht) + "\n";
+		local_headers(h, ht, seen, out);
+	}
+}
+
+build_result tool_error(const std::string &what)
+{
+	build_result r;
+	r.status = build_result::tool_error;
+	r.output = what;
+	return r;
+}
+
+// Builds the wrapper of C with RECIPE into the cache (entry NAME), linked
+// with LIBS.
+build_result build_with(const candidate_source &c, const std::string &entry_name, const std::string &binary,
+			const recipe &rc, const std::vector<std::string> &libs)
+{
+	const toolchain &t = load_toolchain();
+	std::vector<std::string> cflags = rc.cflags;
+	for (const auto &inc : t.includes)
+		cflags.push_back("-I" + inc);
+	const std::string wrapper = make_wrapper(c.file, c.text);
+	std::string stamp = "buddycheck-build 1\nbuddycheck " + t.version + " " + t.file.string() + "\n";
+	stamp += "cc " + compiler_identity(t.cc) + "\ncxx " + compiler_identity(t.cxx) + "\n";
+	stamp += "cflags " + command_line(cflags) + "\nldflags " + command_line(rc.ldflags) + "\n";
+	for (const auto &l : libs)
+		stamp += "lib " + file_identity(l) + "\n";
+	stamp += "shim " + includes_fingerprint(t) + "\n";
+	stamp += "source " + c.file.string() + " " + hash_hex(c.text) + "\n";
+	std::set<fs::path> seen;
+	local_headers(c.file, c.text, seen, stamp);
+	stamp += "wrapper " + hash_hex(wrapper) + "\n";
+
+	build_result r;
+	bool compile_failed = false;
+	const cache_lookup l = cache_get(c.file.stem().string() + "-" + entry_name, stamp, [&](const fs::path &tmp, std::string &log) {
+		std::ofstream(tmp / "wrapper.c") << wrapper;
+		auto run = [&](std::vector<std::string> argv, const fs::path &out) {
+			child_spec s;
+			s.argv = std::move(argv);
+			s.stdout_file = out;
+			s.stderr_to_stdout = true;
+			s.lim = {600, 8ull << 30};
+			child_outcome o = run_child(s);
+			if (o.k == child_outcome::spawn_failed)
+				throw tool_failure{"cannot run the compiler: " + o.error};
+			return o;
+		};
+		std::vector<std::string> cc = {t.cc};
+		cc.insert(cc.end(), cflags.begin(), cflags.end());
+		std::vector<std::string> compile = cc;
+		for (const std::string &a : {std::string("-c"), (tmp / "wrapper.c").string(), std::string("-o"), (tmp / "wrapper.o").string()})
+			compile.push_back(a);
+		child_outcome o = run(compile, tmp / "compile.log");
+		if (!o.ok()) {
+			compile_failed = true;
+			// Say it in terms of the user's file: its own messages when it
+			// does not compile alone, else its entry points do not fit.
+			std::vector<std::string> alone = cc;
+			for (const auto &d : defined_entry_points(c.text))
+				alone.push_back("-DBC_CANDIDATE_DEFINES_" + d.name + "=1");
+			alone.push_back("-fsyntax-only");
+			alone.push_back("-xc");
+			alone.push_back(c.file.string());
+			const child_outcome a = run(alone, tmp / "alone.log");
+			log = slurp(a.ok() ? tmp / "compile.log" : tmp / "alone.log");
+			if (a.ok())
+				log += "buddycheck: " + c.file.string() +
+				       " compiles alone, but an entry point it defines does not have the family's signature "
+				       "(reference/kernel/include/buddycheck_candidate.h); the messages above are in the generated wrapper\n";
+			if (o.k == child_outcome::timeout || o.k == child_outcome::oom)
+				log += "buddycheck: the compiler " + o.describe() + "\n";
+			return false;
+		}
+		std::vector<std::string> link = {t.cxx, (tmp / "wrapper.o").string()};
+		link.insert(link.end(), rc.ldflags.begin(), rc.ldflags.end());
+		link.insert(link.end(), libs.begin(), libs.end());
+		link.push_back("-o");
+		link.push_back((tmp / binary).string());
+		o = run(link, tmp / "link.log");
+		log = slurp(tmp / "compile.log") + slurp(tmp / "link.log");
+		if (!o.ok()) {
+			compile_failed = true;
+			return false;
+		}
+		return true;
+	});
+	if (!l.error.empty())
+		return tool_error(l.error);
+	r.output = l.log;
+	if (!l.ok) {
+		r.status = compile_failed ? build_result::compile_error : build_result::tool_error;
+		return r;
+	}
+	r.status = build_result::ok;
+	r.binary = l.dir / binary;
+	r.cached = !l.built;
+	return r;
+}
+
+// A hash of the sources the fuzz runtime is built from.
+std::string runtime_sources_hash(const fs::path &src)
+{
+	std::vector<fs::path> files;
+	std::error_code ec;
+	for (const char *sub : {"reference", "fuzz", "properties", "proofs"})
+		for (auto it = fs::recursive_directory_iterator(src / sub, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+			if (it->is_regular_file(ec))
+				files.push_back(it->path());
+	files.push_back(src / "CMakeLists.txt");
+	std::sort(files.begin(), files.end());
+	std::string all;
+	for (const auto &p : files)
+		all += p.lexically_relative(src).string() + "\n" + slurp(p);
+	return hash_hex(all);
+}
+
+// The model, shim and harnesses instrumented for libFuzzer: a cache entry
+// with lib/<relative path of each library>.
+build_result fuzz_runtime()
+{
+	const toolchain &t = load_toolchain();
+	const fs::path src = t.fuzz_source_dir;
+	std::error_code ec;
+	if (!fs::is_regular_file(src / "CMakeLists.txt", ec))
+		return tool_error("buddycheck: the fuzz runtime's sources are missing (" + src.string() + ")");
+	std::set<std::string> libs;
+	for (const auto &[name, rc] : t.recipes)
+		for (const auto &l : rc.runtime_libs)
+			libs.insert(l);
+	std::string stamp = "buddycheck-fuzz-runtime 1\ncc " + compiler_identity(t.cc) + "\ncxx " + compiler_identity(t.cxx) +
+			    "\nargs " + command_line(t.fuzz_cmake_args) + "\nsources " + runtime_sources_hash(src) + "\n";
+	bool failed_build = false;
+	const cache_lookup l = cache_get("fuzz-runtime", stamp, [&](const fs::path &tmp, std::string &log) {
+		const fs::path b = tmp / "build";
+		std::vector<std::string> configure = {"cmake", "-S", src.string(), "-B", b.string(), "-DCMAKE_C_COMPILER=" + t.cc,
+						      "-DCMAKE_CXX_COMPILER=" + t.cxx};
+		configure.insert(configure.end(), t.fuzz_cmake_args.begin(), t.fuzz_cmake_args.end());
+		std::vector<std::string> build = {"cmake", "--build", b.string(), "--target"};
+		build.insert(build.end(), t.fuzz_targets.begin(), t.fuzz_targets.end());
+		for (const auto &argv : {configure, build}) {
+			child_spec s;
+			s.argv = argv;
+			s.stdout_file = tmp / "build.log.part";
+			s.stderr_to_stdout = true;
+			s.lim = {1800, 12ull << 30};
+			const child_outcome o = run_child(s);
+			log += slurp(tmp / "build.log.part");
+			if (!o.ok()) {
+				log += "buddycheck: " + command_line(argv) + ": " + o.describe() + "\n";
+				failed_build = true;
+				return false;
+			}
+		}
+		for (const auto &lib : libs) {
+			fs::create_directories((tmp / "lib" / lib).parent_path(), ec);
+			fs::copy_file(b / lib, tmp / "lib" / lib, ec);
+			if (ec) {
+				log += "buddycheck: the fuzz runtime's build made no " + lib + ": " + ec.message() + "\n";
+				failed_build = true;
+				return false;
+			}
+		}
+		std::ofstream(tmp / "build.log") << log;
+		fs::remove_all(b, ec); // the libraries are all that is kept
+		fs::remove(tmp / "build.log.part", ec);
+		return true;
+	});
+	if (!l.error.empty())
+		return tool_error(l.error);
+	if (!l.ok)
+		return tool_error(l.log + "buddycheck: building the fuzz runtime failed (its own failure, not the candidate's)");
+	build_result r;
+	r.status = build_result::ok;
+	r.binary = l.dir / "lib";
+	r.cached = !l.built;
+	return r;
+}
+
+} // namespace
+
+std::vector<definition> function_definitions(const std::string &source)
+{
+	const std::string code = code_only(source);
+	std::vector<definition> found;
+	int depth = 0, line = 1;
+	for (size_t i = 0; i < code.size(); i++) {
+		const char ch = code[i];
+		if (ch == '\n')
+			line++;
+		else if (ch == '{')
+			depth++;
+		else if (ch == '}')
+			depth = std::max(0, depth - 1);
+		if (depth != 0 || !ident_start(ch) || (i > 0 && ident_char(code[i - 1])))
+			continue;
+		size_t j = i;
+		while (j < code.size() && ident_char(code[j]))
+			j++;
+		const std::string name = code.substr(i, j - i);
+		const int name_line = line;
+		size_t k = j;
+		while (k < code.size() && std::isspace((unsigned char)code[k]))
+			k++;
+		if (k < code.size() && code[k] == '(') {
+			int pd = 0;
+			for (; k < code.size(); k++) {
+				if (code[k] == '(')
+					pd++;
+				else if (code[k] == ')' && --pd == 0)
+					break;
+			}
+			for (k++; k < code.size() && std::isspace((unsigned char)code[k]); k++)
+				;
+			if (k < code.size() && code[k] == '{')
+				found.push_back({name, name_line});
+		}
+		i = j - 1; // on after the identifier (lines are counted as the scan moves on)
+	}
+	return found;
+}
+
+std::vector<definition> defined_entry_points(const std::string &source)
+{
+	std::vector<definition> out;
+	const auto all = function_definitions(source);
+	for (const auto &name : entry_point_names())
+		for (const auto &d : all)
+			if (d.name == name) {
+				out.push_back(d);
+				break;
+			}
+	return out;
+}
+
+candidate_source inspect_candidate(const std::string &arg)
+{
+	candidate_source c;
+	std::error_code ec;
+	fs::path p = arg;
+	if (!fs::exists(p, ec) && arg.find('/') == std::string::npos) {
+		// A built-in candidate by name.
+		const fs::path dir = load_toolchain().data_dir / "reference" / "candidates";
+		for (const fs::path &q : {dir / arg, dir / (arg + ".c")})
+			if (fs::is_regular_file(q, ec)) {
+				p = q;
+				break;
+			}
+	}
+	c.file = fs::absolute(p, ec).lexically_normal();
+	if (!fs::exists(p, ec)) {
+		c.error = arg + ": no such file (nor a built-in candidate of that name)";
+		return c;
+	}
+	if (fs::is_directory(p, ec)) {
+		c.error = arg + ": is a directory, not a C file";
+		return c;
+	}
+	std::ifstream in(p, std::ios::binary);
+	if (!in) {
+		c.error = arg + ": cannot read: " + std::strerror(errno);
+		return c;
+	}
+	std::stringstream ss;
+	ss << in.rdbuf();
+	c.text = ss.str();
+	if (size_t at = binary_byte(c.text); at != std::string::npos) {
+		char b[32];
+		std::snprintf(b, sizeof b, "0x%02x", (unsigned char)c.text[at]);
+		c.error = arg + ": not a C source file (byte " + b + " at offset " + std::to_string(at) + ")";
+		return c;
+	}
+	c.defined = defined_entry_points(c.text);
+	const auto &names = entry_point_names();
+	for (const auto &d : function_definitions(c.text)) {
+		if (std::find(names.begin(), names.end(), d.name) != names.end())
+			continue;
+		for (const auto &n : names)
+			if (edit_distance(d.name, n) <= 2) {
+				c.near_misses.push_back({d, n});
+				break;
+			}
+	}
+	if (c.defined.empty()) {
+		std::string list;
+		for (const auto &n : names)
+			list += (list.empty() ? "" : ", ") + n;
+		c.error = arg + ": defines none of the family's entry points (" + list + ")";
+		for (const auto &[d, n] : c.near_misses)
+			c.error += "; " + c.file.filename().string() + ":" + std::to_string(d.line) + ": " + d.name + " looks like " + n;
+	}
+	return c;
 }
 
 std::string make_wrapper(const fs::path &candidate, const std::string &source)
 {
-	const std::vector<std::string> defined = defined_entry_points(source);
+	const std::vector<definition> defined = defined_entry_points(source);
 	std::ostringstream w;
 	w << "/* generated by buddycheck: includes the candidate unmodified */\n";
 	// The shim declares only the entry points the candidate does not
 	// define, so that the candidate may define any of them static.
 	for (const auto &d : defined)
-		w << "#define BC_CANDIDATE_DEFINES_" << d << " 1\n";
-	w << "#include " << '"' << candidate.string() << '"' << "\n";
+		w << "#define BC_CANDIDATE_DEFINES_" << d.name << " 1\n";
+	std::string inc = candidate.string();
+	std::string escaped;
+	for (char ch : inc)
+		escaped += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
+	w << "#include \"" << escaped << "\"\n";
 	w << "#include <buddycheck_candidate.h>\n";
 	w << "const struct bc_candidate_entry_points bc_candidate = {\n";
 	w << "\t.name = \"" << candidate.filename().string() << "\",\n";
 	for (const auto &d : defined)
-		w << "\t." << d << " = " << d << ",\n";
+		w << "\t." << d.name << " = " << d.name << ",\n";
 	w << "};\n";
 	return w.str();
 }
 
-// The include paths of every candidate build.
-static std::string candidate_includes()
+build_result build_candidate(const candidate_source &c, const std::string &recipe_name)
 {
-	const fs::path src = source_dir();
-	return " -I" + quote((src / "reference/kernel/include").string()) + " -I" + quote((src / "reference/include").string()) +
-	       " -I" + quote((src / "reference/kernel/mm").string());
+	const toolchain &t = load_toolchain();
+	auto it = t.recipes.find(recipe_name);
+	if (it == t.recipes.end() || it->second.libs.empty())
+		return tool_error("buddycheck: this build has no '" + recipe_name + "' recipe" +
+				  (recipe_name == "bench" ? " (Google Benchmark was not found)" : ""));
+	return build_with(c, recipe_name, recipe_name == "bench" ? "bench" : "runner", it->second, it->second.libs);
 }
 
-// One cached build of a candidate: its wrapper compiled with cflags, linked
-// with ldflags and libs into cache_dir()/STEM[-tag]-KEY/binary, KEY a hash
-// of the wrapper, the source, the flags and fingerprint.  A failed build
-// leaves nothing in the cache.
-struct build_recipe {
-	std::string tag, binary, cflags, ldflags;
+build_result build_fuzzer(const candidate_source &c, const std::string &target)
+{
+	const toolchain &t = load_toolchain();
+	auto it = t.recipes.find("fuzz-" + target);
+	if (it == t.recipes.end())
+		return tool_error("buddycheck: no fuzz recipe for target " + target);
+	build_result rt = fuzz_runtime();
+	if (rt.status != build_result::ok)
+		return rt;
 	std::vector<std::string> libs;
-	std::string fingerprint;
-};
-
-static build_result build_cached(const fs::path &candidate_in, const build_recipe &rc)
-{
-	build_result r;
-	std::error_code ec;
-	const fs::path candidate = fs::absolute(candidate_in, ec);
-	if (!fs::is_regular_file(candidate, ec)) {
-		r.compiler_output = candidate_in.string() + ": no such file";
-		return r;
-	}
-	const std::string source = read_file(candidate);
-	const std::string wrapper = make_wrapper(candidate, source);
-	std::string link_line = rc.ldflags;
-	for (const auto &l : rc.libs)
-		link_line += " " + quote(l);
-	const uint64_t key = fnv1a(wrapper + source + rc.cflags + link_line + rc.fingerprint);
-	char keyhex[32];
-	std::snprintf(keyhex, sizeof keyhex, "%016llx", (unsigned long long)key);
-	const fs::path dir = cache_dir() / (candidate.stem().string() + (rc.tag.empty() ? "" : "-" + rc.tag) + "-" + keyhex);
-	r.runner = dir / rc.binary;
-	if (fs::exists(r.runner, ec)) {
-		r.ok = r.cached = true;
-		return r;
-	}
-	fs::create_directories(dir, ec);
-	if (ec) {
-		r.compiler_output = "cannot create the build cache " + dir.string() + ": " + ec.message();
-		return r;
-	}
-	std::ofstream(dir / "wrapper.c") << wrapper;
-	const fs::path log = dir / "compile.log";
-	const std::string cc = std::getenv("BUDDYCHECK_CC") ? std::getenv("BUDDYCHECK_CC") : "clang-14";
-	const std::string cxx = std::getenv("BUDDYCHECK_CXX") ? std::getenv("BUDDYCHECK_CXX") : "clang++-14";
-	const std::string compile = cc + " " + rc.cflags + " -c " + quote((dir / "wrapper.c").string()) + " -o " +
-				    quote((dir / "wrapper.o").string()) + " > " + quote(log.string()) + " 2>&1";
-	const std::string link = cxx + " " + quote((dir / "wrapper.o").string()) + " " + link_line + " -o " +
-				 quote((dir / "tmp").string()) + " >> " + quote(log.string()) + " 2>&1";
-	if (std::system(compile.c_str()) != 0 || std::system(link.c_str()) != 0) {
-		r.compiler_output = read_file(log);
-		if (r.compiler_output.empty())
-			r.compiler_output = "the compiler (" + cc + ") could not be run";
-		fs::remove_all(dir, ec); // never cache a failed build
-		return r;
-	}
-	fs::rename(dir / "tmp", r.runner, ec);
-	r.compiler_output = read_file(log);
-	r.ok = !ec;
-	return r;
-}
-
-build_result build_candidate(const fs::path &candidate)
-{
-	build_recipe rc;
-	rc.binary = "runner";
-	rc.cflags = "-std=gnu11 -Wall -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined "
-		    "-fno-omit-frame-pointer -Werror=implicit-function-declaration -Werror=incompatible-pointer-types" +
-		    candidate_includes();
-	rc.ldflags = "-fsanitize=address,undefined";
-	rc.libs = {BUDDYCHECK_RUNNER_LIB, BUDDYCHECK_PROPERTIES_LIB, BUDDYCHECK_SHIM_LIB, BUDDYCHECK_REFERENCE_LIB,
-		   BUDDYCHECK_RAPIDCHECK_LIB};
-	rc.fingerprint = toolchain_fingerprint(rc.libs);
-	return build_cached(candidate, rc);
-}
-
-build_result build_bench(const fs::path &candidate)
-{
-	build_result r;
-	if (!*BUDDYCHECK_BENCH_LIB) {
-		r.compiler_output = "buddycheck: this build has no benchmark (Google Benchmark was not found)\n";
-		return r;
-	}
-	build_recipe rc;
-	rc.tag = "bench";
-	rc.binary = "bench";
-	// What the kernel would be built with: optimized, no instrumentation,
-	// so that the wall figures compare like with like (the libraries come
-	// from the default preset, g++ -O2).
-	rc.cflags = "-std=gnu11 -Wall -g -O2 -Werror=implicit-function-declaration -Werror=incompatible-pointer-types" +
-		    candidate_includes();
-	rc.ldflags = "-pthread";
-	rc.libs = {BUDDYCHECK_BENCH_MAIN_LIB, BUDDYCHECK_BENCH_LIB, BUDDYCHECK_SHIM_LIB, BUDDYCHECK_REFERENCE_LIB,
-		   BUDDYCHECK_BENCHMARK_LIB};
-	rc.fingerprint = toolchain_fingerprint(rc.libs);
-	return build_cached(candidate, rc);
-}
-
-// Builds (once; ninja makes later calls no-ops) what every candidate's
-// fuzzers link: the model, the shim and the harnesses, instrumented for
-// libFuzzer, in the source tree's build/fuzz (the `fuzz` preset).
-static bool build_fuzz_runtime(std::string &log_text)
-{
-	static int state = -1;
-	if (state >= 0)
-		return state;
-	const fs::path src = source_dir();
-	const fs::path log = cache_dir() / "fuzz-runtime-build.log";
-	std::error_code ec;
-	fs::create_directories(cache_dir(), ec);
-	std::string cmd = "cd " + quote(src.string()) + " && { [ -f build/fuzz/build.ninja ] || cmake --preset fuzz; } > " +
-			  quote(log.string()) + " 2>&1 && cmake --build --preset fuzz --target buddycheck_reference "
-			  "buddycheck_kernel_shim fuzz_harness_differential fuzz_harness_bulk >> " + quote(log.string()) + " 2>&1";
-	state = std::system(cmd.c_str()) == 0;
-	if (!state)
-		log_text = read_file(log);
-	return state;
-}
-
-build_result build_fuzzer(const fs::path &candidate, const std::string &target)
-{
-	build_result r;
-	if (!build_fuzz_runtime(r.compiler_output)) {
-		r.compiler_output += "\nbuddycheck: building the fuzz runtime (cmake --preset fuzz) failed";
-		return r;
-	}
-	const fs::path fz = source_dir() / "build" / "fuzz";
-	build_recipe rc;
-	rc.tag = target + "-fuzz";
-	rc.binary = target + "_fuzzer";
-	rc.cflags = "-std=gnu11 -Wall -g -O1 -fsanitize=fuzzer-no-link,address,undefined "
-		    "-fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function" +
-		    candidate_includes();
-	rc.ldflags = "-fsanitize=fuzzer,address,undefined";
-	rc.libs = {(fz / "fuzz" / ("libfuzz_harness_" + target + ".a")).string(),
-		   (fz / "reference" / "libbuddycheck_kernel_shim.a").string(),
-		   (fz / "reference" / "libbuddycheck_reference.a").string()};
-	rc.fingerprint = toolchain_fingerprint(rc.libs);
-	return build_cached(candidate, rc);
+	for (const auto &l : it->second.runtime_libs)
+		libs.push_back((rt.binary / l).string());
+	return build_with(c, "fuzz-" + target, target + "_fuzzer", it->second, libs);
 }
 
 } // namespace bc::cli

@@ -1,10 +1,10 @@
-// Building and running candidate C files: entry-point scan, generated
-// wrapper, cached clang build with ASan+UBSan, and the check suite.
+// A candidate C file: what it defines (entry points, with lines), whether it
+// is usable input at all, and its cached builds (runner, bench, fuzzers),
+// made by the recipes CMake wrote (recipe.hpp) in the shared cache
+// (cache.hpp).
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,37 +12,44 @@ namespace bc::cli {
 
 // The family entry points a candidate may define, in table order.
 const std::vector<std::string> &entry_point_names();
-// Names of the entry points `source` defines (not just declares or calls).
-std::vector<std::string> defined_entry_points(const std::string &source);
+
+struct definition {
+	std::string name;
+	int line = 0;
+};
+// Every function the source defines at file scope (not declares or calls).
+std::vector<definition> function_definitions(const std::string &source);
+// Those of them that are entry points of the family.
+std::vector<definition> defined_entry_points(const std::string &source);
+
+struct candidate_source {
+	std::filesystem::path file; // absolute
+	std::string text;
+	std::vector<definition> defined;                             // entry points it defines
+	std::vector<std::pair<definition, std::string>> near_misses; // a definition, the entry point it resembles
+	std::string error;                                           // not usable input: one line
+	bool ok() const { return error.empty(); }
+};
+// Reads and inspects ARG: a file, or a built-in candidate's name (`naive`).
+// A missing or unreadable file, a directory, a non-text file, and a file
+// that defines none of the entry points are errors (with the near misses).
+candidate_source inspect_candidate(const std::string &arg);
 
 // The generated C file that includes the candidate unmodified and fills
 // the entry-point table with what it defines.
 std::string make_wrapper(const std::filesystem::path &candidate, const std::string &source);
 
 struct build_result {
-	bool ok = false;
-	std::filesystem::path runner;  // the candidate's binary
-	std::string compiler_output;   // as the compiler printed it
+	enum status_kind { ok, compile_error, tool_error } status = tool_error;
+	std::filesystem::path binary;
+	std::string output; // the compiler's messages (compile_error), or what failed (tool_error)
 	bool cached = false;
 };
-// Compiles (or finds in the cache) the runner binary of a candidate.
-build_result build_candidate(const std::filesystem::path &candidate);
-
-// The candidate's bench binary (buddycheck-bench with the candidate as the
-// batched family): the wrapper compiled -O2 without sanitizers, linked with
-// the default preset's bench, shim and model libraries.
-build_result build_bench(const std::filesystem::path &candidate);
-
-// A candidate named on the command line: the file if it exists, else the
-// built-in reference/candidates/NAME or NAME.c (e.g. `naive`).
-std::filesystem::path resolve_candidate(const std::string &name);
-
-// The candidate's libFuzzer binary for target "differential" or "bulk",
-// linked from the fuzz preset's libraries (built on first use) and the
-// candidate's wrapper compiled with -fsanitize=fuzzer-no-link,address,undefined.
-build_result build_fuzzer(const std::filesystem::path &candidate, const std::string &target);
-
-std::filesystem::path source_dir();
-std::filesystem::path cache_dir();
+// The candidate's runner (recipe "runner") or bench binary ("bench").
+build_result build_candidate(const candidate_source &c, const std::string &recipe_name);
+// Its libFuzzer binary for target "differential" or "bulk", linked with the
+// fuzz runtime (the model, shim and harness instrumented for libFuzzer),
+// itself built once per buddycheck version into the cache.
+build_result build_fuzzer(const candidate_source &c, const std::string &target);
 
 } // namespace bc::cli

@@ -1,0 +1,364 @@
+#include "check.hpp"
+
+#include "cache.hpp"
+#include "candidate.hpp"
+#include "process.hpp"
+#include "recipe.hpp"
+#include "stages.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <sys/statvfs.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace bc::cli {
+
+namespace {
+
+std::string slurp(const fs::path &p)
+{
+	std::ifstream in(p, std::ios::binary);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+fs::path self_path()
+{
+	std::error_code ec;
+	fs::path p = fs::read_symlink("/proc/self/exe", ec);
+	return ec ? fs::path("buddycheck") : p;
+}
+
+// What a built-in candidate's header comment expects, per column.
+std::map<std::string, std::string> expected_verdicts(const std::string &text)
+{
+	std::map<std::string, std::string> e;
+	auto p = text.find("buddycheck-expect:");
+	if (p == std::string::npos)
+		return e;
+	std::stringstream ss(text.substr(p + 18, text.find('\n', p) - p - 18));
+	for (std::string kv; ss >> kv;)
+		if (auto eq = kv.find('='); eq != std::string::npos)
+			e[kv.substr(0, eq)] = kv.substr(eq + 1);
+	return e;
+}
+
+// A directory that takes files, with room: else one line, before any work.
+std::string writable_with_room(const fs::path &dir, uint64_t min_free, const char *what)
+{
+	std::error_code ec;
+	fs::create_directories(dir, ec);
+	if (ec)
+		return std::string("cannot create the ") + what + " " + dir.string() + ": " + ec.message();
+	const fs::path probe = dir / (".buddycheck-probe." + std::to_string(getpid()));
+	{
+		std::ofstream f(probe);
+		f << "x";
+		f.close();
+		if (!f) {
+			fs::remove(probe, ec);
+			return std::string("cannot write in the ") + what + " " + dir.string();
+		}
+	}
+	fs::remove(probe, ec);
+	struct statvfs sv;
+	if (statvfs(dir.c_str(), &sv) == 0) {
+		const uint64_t free_bytes = uint64_t(sv.f_bavail) * sv.f_frsize;
+		if (free_bytes < min_free)
+			return std::string("the ") + what + " " + dir.string() + " has " + std::to_string(free_bytes >> 20) + " MiB free; " +
+			       std::to_string(min_free >> 20) + " MiB are needed";
+	}
+	return "";
+}
+
+// The directory of this run: --out, or buddycheck-out/<time>-<pid> (so that
+// concurrent runs never share one), with buddycheck-out/latest pointing at it.
+fs::path run_directory(const check_options &opt)
+{
+	if (!opt.out.empty())
+		return fs::absolute(opt.out).lexically_normal();
+	char stamp[32];
+	const std::time_t t = std::time(nullptr);
+	std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+	return fs::absolute("buddycheck-out") / (std::string(stamp) + "-" + std::to_string(getpid()));
+}
+
+void point_latest(const fs::path &run)
+{
+	std::error_code ec;
+	const fs::path link = run.parent_path() / "latest", tmp = run.parent_path() / (".latest." + std::to_string(getpid()));
+	fs::create_symlink(run.filename(), tmp, ec);
+	if (!ec)
+		fs::rename(tmp, link, ec); // atomic: a concurrent run's link is replaced whole
+	if (ec)
+		fs::remove(tmp, ec);
+}
+
+// ---------------------------------------------------------------- proofs
+
+struct proofs_result {
+	bool ran = false, pass = false, own_failure = false;
+	std::string line; // the table's proofs line
+};
+
+std::string field(const std::string &line, const std::string &key)
+{
+	auto p = line.find(" " + key + "=");
+	if (p == std::string::npos)
+		return "";
+	p += key.size() + 2;
+	return line.substr(p, line.find(' ', p) - p);
+}
+
+// The Z3 proofs of the reference's chunk routine: once per build of the
+// proofs binary (their verdict is deterministic: Z3's resource limit, not
+// time), kept in the cache; $BUDDYCHECK_PROOFS names a stand-in binary.
+proofs_result run_proofs(const fs::path &run_dir)
+{
+	proofs_result p;
+	p.ran = true;
+	fs::path bin;
+	if (const char *e = std::getenv("BUDDYCHECK_PROOFS"); e && *e)
+		bin = e;
+	else
+		bin = load_toolchain().proofs;
+	if (bin.empty() || access(bin.c_str(), X_OK) != 0) {
+		p.own_failure = true;
+		p.line = "proofs: ERROR: cannot run the proofs: " + (bin.empty() ? std::string("(no proofs binary in this build)") : bin.string()) +
+			 " is not an executable (buddycheck's own failure: build the proofs target)";
+		return p;
+	}
+	std::error_code ec;
+	const std::string stamp = "buddycheck-proofs 1\n" + bin.string() + " " + std::to_string(fs::file_size(bin, ec)) + " " +
+				  std::to_string(fs::last_write_time(bin, ec).time_since_epoch().count()) + "\n";
+	std::string outcome;
+	const cache_lookup l = cache_get("proofs", stamp, [&](const fs::path &tmp, std::string &log) {
+		child_spec s;
+		s.argv = {bin.string()};
+		s.stdout_file = tmp / "proofs.log";
+		s.stderr_to_stdout = true;
+		s.lim = {900, 8ull << 30};
+		const child_outcome o = run_child(s);
+		log = slurp(tmp / "proofs.log");
+		outcome = o.describe();
+		// Cached only when it ended with its verdict (pass or fail), not
+		// when it crashed or was stopped.
+		return o.k == child_outcome::exited && (o.code == 0 || o.code == 1) && log.find("\nRESULT ") != std::string::npos;
+	});
+	std::string log = l.ok ? slurp(l.dir / "proofs.log") : l.log;
+	std::ofstream(run_dir / "proofs.log") << log;
+	std::string result;
+	std::istringstream in(log);
+	for (std::string line; std::getline(in, line);)
+		if (line.rfind("RESULT ", 0) == 0)
+			result = line;
+	const fs::path shown = run_dir / "proofs.log";
+	if (!l.ok || result.empty()) {
+		p.own_failure = true;
+		p.line = "proofs: ERROR (no result: the proofs binary " + (outcome.empty() ? l.error : outcome) + "; see " + shown.string() + ")";
+		return p;
+	}
+	auto f = [&](const char *k) { return field(result, k); };
+	p.pass = f("verdict") == "pass";
+	const double seconds = std::strtod(f("wall_ms").c_str(), nullptr) / 1000;
+	char b[512];
+	if (p.pass)
+		std::snprintf(b, sizeof b, "proofs: %s obligations x %s configurations proved, %s mutants x %s refuted (%.1f s%s)",
+			      f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(), seconds,
+			      l.built ? "" : ", cached result of this build");
+	else
+		std::snprintf(b, sizeof b,
+			      "proofs: FAILED: %s cells of %s obligations and %s mutants x %s configurations (an obligation not "
+			      "proved or a mutant not refuted; see %s)",
+			      f("failed").c_str(), f("obligations").c_str(), f("mutants").c_str(), f("configurations").c_str(), shown.string().c_str());
+	p.line = b;
+	return p;
+}
+
+std::string padded(const std::string &s, size_t w) { return s + std::string(s.size() < w ? w - s.size() : 1, ' '); }
+
+} // namespace
+
+int run_check(const check_options &opt)
+{
+	const toolchain &t = load_toolchain();
+	const bool builtin = opt.files.empty();
+	std::vector<std::string> args = opt.files;
+	if (builtin) {
+		std::error_code ec;
+		for (const auto &e : fs::directory_iterator(t.data_dir / "reference" / "candidates", ec))
+			if (e.path().extension() == ".c")
+				args.push_back(e.path().string());
+		std::sort(args.begin(), args.end());
+		if (args.empty())
+			throw tool_failure{"no built-in candidates in " + (t.data_dir / "reference" / "candidates").string()};
+	}
+	// Before any long work: where the outputs and the builds go.
+	const fs::path run = run_directory(opt);
+	for (const auto &[dir, room, what] : {std::tuple{run, uint64_t(64) << 20, "output directory"},
+					      std::tuple{cache_dir(), uint64_t(512) << 20, "build cache"}})
+		if (std::string e = writable_with_room(dir, room, what); !e.empty()) {
+			std::fprintf(stderr, "buddycheck: %s\n", e.c_str());
+			return exit_bad_input;
+		}
+	if (opt.out.empty())
+		point_latest(run);
+
+	// 1. Inspect and build every candidate: bad input and compile errors
+	// are reported at once, before any long stage.
+	bool bad_input = false, own_failure = false, any_finding = false, any_unexpected = false;
+	struct entry {
+		candidate_source src;
+		build_result build;
+		fs::path out;
+	};
+	std::vector<entry> ready;
+	std::map<std::string, int> stems;
+	for (const auto &a : args) {
+		candidate_source src = inspect_candidate(a);
+		if (!src.ok()) {
+			std::fprintf(stderr, "buddycheck: %s\n", src.error.c_str());
+			bad_input = true;
+			continue;
+		}
+		build_result b = build_candidate(src, "runner");
+		if (b.status == build_result::compile_error) {
+			std::fputs(b.output.c_str(), stderr);
+			std::fprintf(stderr, "buddycheck: %s does not compile\n", a.c_str());
+			bad_input = true;
+			continue;
+		}
+		if (b.status != build_result::ok) {
+			std::fprintf(stderr, "%s\nbuddycheck: cannot build %s (buddycheck's own failure)\n", b.output.c_str(), a.c_str());
+			own_failure = true;
+			continue;
+		}
+		// One directory per candidate; files of the same name from two
+		// directories get two.
+		const std::string stem = src.file.stem().string();
+		const int n = ++stems[stem];
+		const fs::path out = run / (n == 1 ? stem : stem + "-" + std::to_string(n));
+		std::error_code ec;
+		fs::create_directories(out, ec);
+		ready.push_back({std::move(src), std::move(b), out});
+	}
+
+	// 2. The proofs, beside the candidates' stages.
+	proofs_result proofs;
+	std::thread proofs_thread;
+	if (!opt.no_proofs && !ready.empty())
+		proofs_thread = std::thread([&] { proofs = run_proofs(run); });
+
+	// 3. The stages, candidate by candidate, one cell each.
+	const auto stages = check_stages(opt);
+	if (!ready.empty()) {
+		std::string head = padded("candidate", 36);
+		for (const auto &s : stages)
+			head += padded(s->column(), 18);
+		std::printf("%s%s\n", head.c_str(), builtin ? "expected" : "");
+		std::fflush(stdout);
+	}
+	std::vector<std::string> notes;
+	for (const auto &e : ready) {
+		candidate_ctx ctx;
+		ctx.src = &e.src;
+		ctx.runner = e.build.binary;
+		ctx.out = e.out;
+		ctx.opt = &opt;
+		ctx.corpus = t.data_dir / "corpus" / "traces";
+		ctx.data = t.data_dir / "corpus";
+		ctx.self = self_path();
+		const auto expect = expected_verdicts(e.src.text);
+		std::string row = padded(e.src.file.filename().string(), 36);
+		bool row_ok = true;
+		for (const auto &s : stages) {
+			const cell c = s->run(ctx);
+			row += padded(c.shown, 18);
+			any_finding |= c.k == cell::finding;
+			own_failure |= c.k == cell::own_failure;
+			notes.insert(notes.end(), c.notes.begin(), c.notes.end());
+			if (builtin && expect.count(s->column()) && expect.at(s->column()) != c.expect)
+				row_ok = false;
+		}
+		if (builtin)
+			any_unexpected |= !row_ok;
+		std::printf("%s%s\n", row.c_str(), builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
+		// What was judged: the file's entry points, the rest the reference's.
+		std::string judged;
+		for (const auto &d : e.src.defined)
+			judged += (judged.empty() ? "" : ", ") + d.name + " (" + e.src.file.filename().string() + ":" + std::to_string(d.line) + ")";
+		const size_t rest = entry_point_names().size() - e.src.defined.size();
+		if (!builtin || opt.verbose) {
+			std::printf("    from the file: %s%s\n", judged.c_str(), rest ? (", the other " + std::to_string(rest) + " from the reference").c_str() : "");
+			for (const auto &[d, n] : e.src.near_misses)
+				std::printf("    note: %s:%d: %s is not an entry point; did you mean %s?\n", e.src.file.filename().string().c_str(), d.line,
+					    d.name.c_str(), n.c_str());
+		}
+		std::fflush(stdout);
+	}
+	if (proofs_thread.joinable())
+		proofs_thread.join();
+	if (proofs.ran) {
+		std::printf("%s\n", proofs.line.c_str());
+		own_failure |= proofs.own_failure;
+	}
+	const bool proofs_failed = proofs.ran && !proofs.own_failure && !proofs.pass;
+	if (!notes.empty() && builtin && !any_unexpected && !opt.verbose) {
+		std::printf("\n%zu findings, each where its candidate's header expects one; outputs in %s/ "
+			    "(details: buddycheck check --verbose)\n",
+			    notes.size(), run.string().c_str());
+	} else if (!notes.empty()) {
+		std::printf("\nfindings:\n");
+		for (const auto &n : notes)
+			std::printf("  %s\n", n.c_str());
+		std::printf("\noutputs in %s/\n", run.string().c_str());
+	}
+	// A finding is never hidden behind another status: 1 first, then
+	// buddycheck's own failure, then bad input.
+	const bool finding = builtin ? any_unexpected || proofs_failed : any_finding || proofs_failed;
+	if (finding)
+		return exit_finding;
+	if (own_failure) {
+		std::fprintf(stderr, "buddycheck: some verdicts are missing because buddycheck itself failed (see above); exit status 3\n");
+		return exit_own_failure;
+	}
+	if (bad_input)
+		return exit_bad_input;
+	return exit_pass;
+}
+
+void add_check_command(CLI::App &app, check_options &opt)
+{
+	CLI::App *c = app.add_subcommand("check", "Check candidate C files (default: the built-in candidates) against the oracle");
+	c->add_option("FILE.c", opt.files, "candidate files, or built-in candidate names (naive, neg_uncapped_order, ...)");
+	c->add_option("--seconds", opt.seconds, "randomized campaign per candidate and memory model")->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+	c->add_option("--fuzz-seconds", opt.fuzz_seconds, "each libFuzzer target (0: none; fractions honoured)")
+		->check(CLI::Range(0.0, 86400.0))
+		->capture_default_str();
+	c->add_option("--property-seconds", opt.property_seconds, "the stateful RapidCheck property (0: none)")
+		->check(CLI::Range(0.0, 86400.0))
+		->capture_default_str();
+	c->add_option("--seed", opt.seed, "seed of the campaign, the property and the fuzzers")->capture_default_str();
+	c->add_option("--out", opt.out, "this run's output directory (default: buddycheck-out/<time>-<pid>, and buddycheck-out/latest)");
+	c->add_option("--cell-seconds", opt.cell_seconds,
+		      "wall-clock limit of one cell (default: per column, 120 s + 3x its own time; fuzz: its time + 60 s)")
+		->check(CLI::Range(0.0, 86400.0));
+	c->add_option("--cell-memory-mb", opt.cell_memory_mb, "resident memory limit of one cell's processes, MiB")
+		->check(CLI::Range(uint64_t(64), uint64_t(1) << 20))
+		->capture_default_str();
+	c->add_flag("--no-proofs", opt.no_proofs, "skip the Z3 proofs of the reference's chunk routine");
+	c->add_flag("--require-batched", opt.require_batched, "not-batched is a finding (for a patch that claims to batch)");
+	c->add_flag("-v,--verbose", opt.verbose, "every finding in full, and what was judged");
+}
+
+} // namespace bc::cli

@@ -1,0 +1,40 @@
+// `buddycheck check`: every candidate through a fixed list of stages (one
+// per column of the table: the suite under each memory model, the stateful
+// property, the fuzz targets), each run as a child under its cell's
+// wall-clock and memory limits, then the proofs of the reference routine.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace bc::cli {
+
+// Exit statuses of every subcommand (README, --help).
+enum exit_status : int {
+	exit_pass = 0,       // no finding
+	exit_finding = 1,    // a counterexample, a failed proof, TIMEOUT, OOM, a crash of the candidate
+	exit_bad_input = 2,  // unreadable file, a candidate that does not compile, bad options
+	exit_own_failure = 3 // buddycheck itself failed (a runner outside candidate code, a missing tool)
+};
+
+struct check_options {
+	double seconds = 1, fuzz_seconds = 10, property_seconds = 1;
+	uint64_t seed = 1;
+	std::string out;            // empty: buddycheck-out/<time>-<pid>
+	bool verbose = false, no_proofs = false, require_batched = false;
+	double cell_seconds = 0;    // 0: per column, from the stage's own time
+	uint64_t cell_memory_mb = 4096;
+	std::vector<std::string> files; // empty: the built-in candidates
+};
+
+// Adds the `check` subcommand; RUN is set to its handler's result.
+void add_check_command(CLI::App &app, check_options &opt);
+int run_check(const check_options &opt);
+
+} // namespace bc::cli

@@ -1,0 +1,433 @@
+#include "stages.hpp"
+
+#include "buddycheck/decode.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace bc::cli {
+
+namespace {
+
+std::string slurp(const fs::path &p)
+{
+	std::ifstream in(p, std::ios::binary);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+std::string num(double v)
+{
+	char b[32];
+	std::snprintf(b, sizeof b, "%g", v);
+	return b;
+}
+
+// The runner's RESULT line (a JSON object), or null.
+nlohmann::json result_of(const fs::path &stdout_file)
+{
+	std::ifstream in(stdout_file);
+	nlohmann::json r;
+	for (std::string line; std::getline(in, line);)
+		if (line.rfind("RESULT ", 0) == 0) {
+			try {
+				r = nlohmann::json::parse(line.substr(7));
+			} catch (const std::exception &) {
+			}
+		}
+	return r;
+}
+
+std::string str(const nlohmann::json &j, const char *k)
+{
+	if (!j.is_object() || !j.contains(k))
+		return "";
+	const auto &v = j.at(k);
+	return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string signal_name(int sig)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+double cell_wall(const check_options &o, double own)
+{
+	return o.cell_seconds > 0 ? o.cell_seconds : own;
+}
+
+limits cell_limits(const check_options &o, double own_seconds)
+{
+	return {cell_wall(o, own_seconds), o.cell_memory_mb << 20};
+}
+
+// What a runner's end means when it printed no RESULT: the limit it hit, or
+// a crash of the candidate (with its report), or buddycheck's own failure.
+cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const fs::path &log, const fs::path &running,
+			  const fs::path &kept, const std::string &where)
+{
+	cell x;
+	std::error_code ec;
+	std::string origin;
+	if (fs::exists(running, ec)) {
+		std::ifstream in(running);
+		std::getline(in, origin);
+		if (origin.rfind("# ", 0) == 0)
+			origin = origin.substr(2);
+		fs::rename(running, kept, ec);
+	}
+	const std::string file = c.src->file.filename().string();
+	if (o.k == child_outcome::exited && o.code == 2) {
+		std::string text = slurp(log);
+		x.k = cell::own_failure;
+		x.shown = "ERROR";
+		x.notes.push_back(file + " [" + where + "]: buddycheck's runner rejected its arguments (buddycheck's own failure): " +
+				  text.substr(0, text.find('\n')) + "\n    log: " + log.string());
+		return x;
+	}
+	x.k = cell::finding;
+	x.expect = "counterexample";
+	std::string what;
+	if (o.k == child_outcome::timeout || o.k == child_outcome::oom) {
+		x.shown = o.k == child_outcome::timeout ? "TIMEOUT" : "OOM";
+		x.expect = o.k == child_outcome::timeout ? "timeout" : "oom";
+		what = "the candidate " + o.describe();
+	} else {
+		const crash_report cr = read_crash_report(slurp(log), c.src->file);
+		if (!cr.headline.empty()) {
+			x.shown = "COUNTEREXAMPLE";
+			what = cr.headline;
+		} else {
+			x.shown = o.k == child_outcome::signaled ? "CRASH(" + signal_name(o.signal) + ")" : "CRASH(exit " + std::to_string(o.code) + ")";
+			what = "the candidate crashed: " + o.describe();
+		}
+		if (!cr.frame.empty())
+			what += "\n    at:     " + cr.frame;
+	}
+	std::string note = file + " [" + where + "]: " + what;
+	if (!origin.empty())
+		note += "\n    while:  " + origin;
+	note += "\n    log:    " + log.string();
+	if (fs::exists(kept, ec))
+		note += "\n    trace:  " + kept.string();
+	x.notes.push_back(note);
+	return x;
+}
+
+// ---------------------------------------------------------------- suite
+
+struct suite_stage : stage {
+	std::string mm;
+	explicit suite_stage(std::string m) : mm(std::move(m)) {}
+	std::string column() const override { return mm; }
+
+	cell run(const candidate_ctx &c) const override
+	{
+		const check_options &o = *c.opt;
+		const fs::path prefix = c.out / mm, log = c.out / (mm + ".log"), res = c.out / (mm + ".result");
+		child_spec s;
+		s.argv = {c.runner.string(), "suite", "--memmap", mm, "--corpus", c.corpus.string(), "--seconds", num(o.seconds), "--seed",
+			  std::to_string(o.seed), "--out", prefix.string()};
+		s.env = sanitizer_env();
+		s.stdout_file = res;
+		s.stderr_file = log;
+		// Golden traces and the campaign: under 20 s on this project's
+		// machine with ASan; the limit leaves room for a loaded one.
+		s.lim = cell_limits(o, 120 + 3 * o.seconds);
+		const child_outcome out = run_child(s);
+		const nlohmann::json r = result_of(res);
+		if (out.k == child_outcome::spawn_failed) {
+			cell x;
+			x.k = cell::own_failure;
+			x.shown = "ERROR";
+			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: buddycheck could not run the candidate's runner: " + out.error);
+			return x;
+		}
+		if (r.is_null())
+			return ended_without_result(c, out, log, prefix.string() + "-running.trace", prefix.string() + ".trace", mm);
+		cell x;
+		const std::string v = str(r, "verdict");
+		x.expect = v;
+		std::error_code ec;
+		if (v == "counterexample") {
+			x.k = cell::finding;
+			x.shown = "COUNTEREXAMPLE";
+			const std::string trace = str(r, "trace");
+			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: " + str(r, "invariant") + ": " + str(r, "message") +
+					  "\n    at:     " + trace + ":" + str(r, "line") + ": " + str(r, "operation") + "\n    trace:  " + trace +
+					  "\n    replay: " +
+					  shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), "--memmap", mm, trace}));
+		} else if (v == "pass" || v == "not-batched") {
+			x.shown = v;
+			if (v == "not-batched" && o.require_batched) {
+				x.k = cell::finding;
+				x.shown = "NOT-BATCHED";
+				x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: " + str(r, "message") + " (" + str(r, "chunks") +
+						  " chunks, minimal " + str(r, "minimal") + "; --require-batched)");
+			}
+			fs::remove(log, ec);
+		} else {
+			x.k = cell::own_failure;
+			x.shown = "ERROR";
+			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: the runner's result is not understood: " + r.dump());
+		}
+		return x;
+	}
+};
+
+// ---------------------------------------------------------------- properties
+
+struct properties_stage : stage {
+	std::string column() const override { return "properties"; }
+
+	cell run(const candidate_ctx &c) const override
+	{
+		const check_options &o = *c.opt;
+		const fs::path log = c.out / "properties.log", res = c.out / "properties.result";
+		child_outcome out;
+		nlohmann::json r;
+		// In process first; a sanitizer abort kills that run, and the rerun
+		// forks a child per case so that the crash is shrunk too.
+		for (const char *isolate : {"0", "1"}) {
+			child_spec s;
+			s.argv = {c.runner.string(), "properties", "--seconds", num(o.property_seconds), "--seed", std::to_string(o.seed), "--out",
+				  (c.out / "candidate").string(), "--candidate", c.src->file.string(), "--isolate", isolate};
+			s.env = sanitizer_env(isolate[0] == '0'); // crashing children print dozens of reports while shrinking
+			s.stdout_file = res;
+			s.stderr_file = log;
+			s.lim = cell_limits(o, 120 + 3 * o.property_seconds);
+			out = run_child(s);
+			r = result_of(res);
+			if (!r.is_null() || out.k == child_outcome::timeout || out.k == child_outcome::oom)
+				break;
+		}
+		if (r.is_null())
+			return ended_without_result(c, out, log, "", "", "properties");
+		cell x;
+		const std::string v = str(r, "verdict");
+		x.expect = v;
+		std::error_code ec;
+		if (v == "falsified") {
+			const std::string ops = str(r, "ops");
+			x.k = cell::finding;
+			x.shown = "FALSIFIED(" + ops + (ops == "1" ? " op)" : " ops)");
+			x.notes.push_back(c.src->file.filename().string() + " [properties]: " + str(r, "invariant") + ": " + str(r, "message") +
+					  "\n    trace:  " + str(r, "trace") + " (shrunk: " + ops + " operations)\n    replay: " +
+					  shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), str(r, "trace")}));
+		} else if (v == "pass") {
+			x.shown = "pass";
+			fs::remove(log, ec);
+		} else {
+			x.k = cell::own_failure;
+			x.shown = "ERROR";
+			x.notes.push_back(c.src->file.filename().string() + " [properties]: the property run failed (buddycheck's own failure): " +
+					  str(r, "message") + "\n    log:    " + log.string());
+		}
+		return x;
+	}
+};
+
+// ---------------------------------------------------------------- fuzz
+
+struct fuzz_stage : stage {
+	std::string column() const override { return "fuzz"; }
+
+	cell run(const candidate_ctx &c) const override
+	{
+		const check_options &o = *c.opt;
+		cell x;
+		const std::string file = c.src->file.filename().string();
+		std::vector<std::pair<std::string, fs::path>> fuzzers;
+		for (const char *target : {"differential", "bulk"}) {
+			build_result b = build_fuzzer(*c.src, target);
+			if (b.status != build_result::ok) {
+				x.k = cell::own_failure;
+				x.shown = "ERROR";
+				x.notes.push_back(file + " [fuzz]: the " + std::string(target) +
+						  " fuzzer does not build although the runner did (buddycheck's own failure):\n" + b.output);
+				return x;
+			}
+			fuzzers.emplace_back(target, b.binary);
+		}
+		// Side by side, each under the cell's limits; libFuzzer's own limits
+		// (per input and memory) come first, so that it writes the input.
+		supervisor sv;
+		const uint64_t rss_mb = std::max<uint64_t>(512, o.cell_memory_mb);
+		const int whole = std::max(1, int(std::ceil(o.fuzz_seconds)));
+		for (const auto &[target, bin] : fuzzers) {
+			const fs::path dir = c.out / (target + "-fuzz");
+			std::error_code ec;
+			fs::remove_all(dir, ec);
+			fs::create_directories(dir / "corpus", ec);
+			child_spec s;
+			s.argv = {bin.string(), "-seed=" + std::to_string(o.seed), "-max_total_time=" + std::to_string(whole), "-max_len=4096",
+				  "-timeout=10", "-rss_limit_mb=" + std::to_string(rss_mb), "-malloc_limit_mb=" + std::to_string(rss_mb),
+				  "-artifact_prefix=" + (dir / "").string(), (dir / "corpus").string(),
+				  (c.data / (target + "_fuzzer")).string()};
+			s.env = sanitizer_env();
+			s.stdout_file = dir / "fuzz.log";
+			s.stderr_to_stdout = true;
+			s.lim = {cell_wall(o, o.fuzz_seconds + 60), (rss_mb + 1024) << 20};
+			// A fractional time: libFuzzer counts whole seconds, so it is
+			// interrupted (SIGINT: it ends cleanly) when the time is up.
+			s.lim.soft_stop_seconds = o.fuzz_seconds < whole ? o.fuzz_seconds : 0;
+			sv.start(s);
+		}
+		const std::vector<child_outcome> outs = sv.wait_all();
+		std::string found_by;
+		for (size_t i = 0; i < fuzzers.size(); i++) {
+			const auto &[target, bin] = fuzzers[i];
+			const child_outcome &out = outs[i];
+			const fs::path dir = c.out / (target + "-fuzz");
+			fs::path artifact;
+			std::error_code ec;
+			for (const auto &e : fs::directory_iterator(dir, ec)) {
+				const std::string n = e.path().filename().string();
+				for (const char *kind : {"crash-", "timeout-", "oom-", "leak-"})
+					if (n.rfind(kind, 0) == 0)
+						artifact = e.path();
+			}
+			const std::string log = slurp(dir / "fuzz.log");
+			if (artifact.empty() && (out.k == child_outcome::timeout || out.k == child_outcome::oom)) {
+				found_by += std::string(found_by.empty() ? "" : "+") + target;
+				x.notes.push_back(file + " [" + target + "_fuzzer]: the candidate " + out.describe() + "\n    log:    " +
+						  (dir / "fuzz.log").string());
+				continue;
+			}
+			if (artifact.empty()) {
+				const bool clean = (out.k == child_outcome::exited && (out.code == 0 || (out.code == 72 && out.soft_stopped)));
+				if (!clean) {
+					x.k = cell::own_failure;
+					x.shown = "ERROR";
+					x.notes.push_back(file + " [" + target + "_fuzzer]: the fuzzer ended with " + out.describe() +
+							  " and no finding (buddycheck's own failure)\n    log:    " + (dir / "fuzz.log").string());
+				}
+				continue;
+			}
+			const crash_report cr = read_crash_report(log, c.src->file);
+			std::string what = "a crash";
+			for (const char *key : {"violated:", "ERROR: AddressSanitizer:", "runtime error:", "ERROR: libFuzzer:"}) {
+				auto at = log.find(key);
+				if (at != std::string::npos) {
+					what = log.substr(at, log.find('\n', at) - at);
+					break;
+				}
+			}
+			if (!cr.frame.empty())
+				what += "\n    at:     " + cr.frame;
+			const std::string bytes = slurp(artifact);
+			decode_options dopt;
+			dopt.target = std::string(target) == "bulk" ? decode_target::bulk : decode_target::differential;
+			const fs::path tr = c.out / (target + "_fuzzer.trace");
+			std::ofstream(tr) << "# " << target << "_fuzzer finding in " << file << ": " << what.substr(0, what.find('\n')) << "\n"
+					  << decode_trace(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), dopt);
+			found_by += std::string(found_by.empty() ? "" : "+") + target;
+			x.notes.push_back(file + " [" + target + "_fuzzer]: " + what + "\n    input:  " + artifact.string() + "\n    trace:  " +
+					  tr.string() + "\n    replay: " + shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), tr.string()}));
+		}
+		if (x.k == cell::own_failure)
+			return x;
+		x.k = found_by.empty() ? cell::pass : cell::finding;
+		x.shown = found_by.empty() ? "clean" : "FOUND";
+		x.expect = found_by.empty() ? "clean" : "found";
+		return x;
+	}
+};
+
+} // namespace
+
+std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt)
+{
+	std::vector<std::unique_ptr<stage>> v;
+	for (const char *mm : {"flat", "vmemmap", "sparse"})
+		v.push_back(std::make_unique<suite_stage>(mm));
+	if (opt.property_seconds > 0)
+		v.push_back(std::make_unique<properties_stage>());
+	if (opt.fuzz_seconds > 0)
+		v.push_back(std::make_unique<fuzz_stage>());
+	return v;
+}
+
+std::string shell_line(const std::vector<std::string> &argv)
+{
+	std::string s;
+	for (const auto &a : argv) {
+		const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@%") ==
+							   std::string::npos;
+		std::string q = plain ? a : "'";
+		if (!plain) {
+			for (char ch : a)
+				q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+			q += "'";
+		}
+		s += (s.empty() ? "" : " ") + q;
+	}
+	return s;
+}
+
+crash_report read_crash_report(const std::string &log, const fs::path &file)
+{
+	crash_report r;
+	const std::string path = file.string(), base = file.filename().string();
+	std::istringstream in(log);
+	for (std::string line; std::getline(in, line);) {
+		if (r.headline.empty()) {
+			size_t p;
+			if ((p = line.find("runtime error: ")) != std::string::npos) {
+				r.headline = "UBSan: " + line.substr(p + 15);
+				// "FILE:LINE:COL: runtime error: ..." in the candidate: that is the frame.
+				if (line.rfind(path + ":", 0) == 0) {
+					std::string loc = line.substr(path.size() + 1, p - path.size() - 1);
+					loc = loc.substr(0, loc.find(':'));
+					r.frame = base + ":" + loc;
+				}
+			} else if ((p = line.find("ERROR: AddressSanitizer: ")) != std::string::npos) {
+				std::string h = line.substr(p + 25);
+				h = h.substr(0, h.find(" on address"));
+				h = h.substr(0, h.find(" on unknown address"));
+				r.headline = "AddressSanitizer: " + h;
+			} else if ((p = line.find("ERROR: libFuzzer: ")) != std::string::npos) {
+				r.headline = "libFuzzer: " + line.substr(p + 18);
+			}
+		}
+		// "    #3 0x4f00 in func /path/file.c:12:5"
+		const size_t hash = line.find_first_not_of(' ');
+		if (r.frame.empty() && hash != std::string::npos && line[hash] == '#') {
+			const size_t at = line.find(" " + path + ":");
+			const size_t in_ = line.find(" in ");
+			if (at != std::string::npos && in_ != std::string::npos && in_ < at) {
+				std::string fn = line.substr(in_ + 4, at - in_ - 4);
+				std::string loc = line.substr(at + 1 + path.size() + 1);
+				loc = loc.substr(0, loc.find(':'));
+				r.frame = base + ":" + loc + " in " + fn;
+			}
+		}
+	}
+	return r;
+}
+
+std::vector<std::pair<std::string, std::string>> sanitizer_env(bool symbolize)
+{
+	std::vector<std::pair<std::string, std::string>> env = {
+		{"ASAN_OPTIONS", std::string("detect_leaks=0:abort_on_error=0:handle_abort=1:symbolize=") + (symbolize ? "1" : "0")},
+		{"UBSAN_OPTIONS", std::string("print_stacktrace=1:halt_on_error=1:symbolize=") + (symbolize ? "1" : "0")},
+	};
+	std::error_code ec;
+	for (const char *p : {"/usr/lib/llvm-14/bin/llvm-symbolizer", "/usr/bin/llvm-symbolizer-14", "/usr/bin/llvm-symbolizer"})
+		if (fs::exists(p, ec)) {
+			env.push_back({"ASAN_SYMBOLIZER_PATH", p});
+			break;
+		}
+	return env;
+}
+
+} // namespace bc::cli

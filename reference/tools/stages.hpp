@@ -1,0 +1,60 @@
+// The stages of `buddycheck check`: each fills one cell of a candidate's
+// row through the same interface, running its child processes under the
+// cell's limits; a child that exceeds one is a finding of the candidate
+// (TIMEOUT, OOM), so is a crash in candidate code (with its stack).
+#pragma once
+
+#include "candidate.hpp"
+#include "check.hpp"
+#include "process.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bc::cli {
+
+// What one stage is given for one candidate.
+struct candidate_ctx {
+	const candidate_source *src = nullptr;
+	std::filesystem::path runner;  // the candidate's runner binary
+	std::filesystem::path out;     // this candidate's output directory (absolute)
+	const check_options *opt = nullptr;
+	std::filesystem::path corpus;  // golden traces
+	std::filesystem::path data;    // corpus/ root (fuzzer seeds)
+	std::filesystem::path self;    // the buddycheck binary, for printed commands
+};
+
+struct cell {
+	enum kind { pass, finding, own_failure } k = pass;
+	std::string shown;    // in the table: pass, not-batched, COUNTEREXAMPLE, TIMEOUT, OOM, CRASH(SIGABRT), ...
+	std::string expect;   // compared with the header's buddycheck-expect value
+	std::vector<std::string> notes; // counterexample details (and how to replay them)
+};
+
+struct stage {
+	virtual ~stage() = default;
+	virtual std::string column() const = 0; // the header's key, too
+	virtual cell run(const candidate_ctx &c) const = 0;
+};
+
+// The stages `check` runs, in column order, for these options.
+std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt);
+
+// A shell-pasteable command line.
+std::string shell_line(const std::vector<std::string> &argv);
+
+// From a sanitizer's or the C runtime's report in LOG: its headline and the
+// first frame in FILE ("file.c:12 in func"), or empty.
+struct crash_report {
+	std::string headline, frame;
+};
+crash_report read_crash_report(const std::string &log, const std::filesystem::path &file);
+
+// The environment of every child that runs candidate code: leaks off, a
+// report (and stack) on abort(), symbolized frames.
+std::vector<std::pair<std::string, std::string>> sanitizer_env(bool symbolize = true);
+
+} // namespace bc::cli
