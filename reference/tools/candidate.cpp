@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
@@ -210,6 +211,37 @@ void local_headers(const fs::path &file, const std::string &text, std::set<fs::p
 	}
 }
 
+// The wrapper's errors when the candidate compiles alone: an entry point
+// of another type than the family's.  Said at the candidate's line.
+std::string wrapper_errors(const candidate_source &c, const std::string &wrapper, const std::string &log)
+{
+	std::vector<std::string> wlines;
+	std::istringstream w(wrapper);
+	for (std::string l; std::getline(w, l);)
+		wlines.push_back(l);
+	std::string out;
+	std::istringstream in(log);
+	for (std::string line; std::getline(in, line);) {
+		const size_t at = line.find("wrapper.c:");
+		const size_t err = line.find(": error: ");
+		if (at == std::string::npos || err == std::string::npos)
+			continue;
+		const int wl = std::atoi(line.c_str() + at + 10);
+		std::string name;
+		if (wl >= 1 && size_t(wl) <= wlines.size())
+			for (const auto &d : c.defined)
+				if (wlines[wl - 1].find("\t." + d.name + " = ") == 0) {
+					out += c.file.string() + ":" + std::to_string(d.line) + ": error: " + d.name +
+					       " does not have the family's type (reference/kernel/include/buddycheck_candidate.h): " +
+					       line.substr(err + 9) + "\n";
+					name = d.name;
+				}
+		if (name.empty())
+			out += line + "\n";
+	}
+	return out.empty() ? log : out;
+}
+
 build_result tool_error(const std::string &what)
 {
 	build_result r;
@@ -271,11 +303,7 @@ build_result build_with(const candidate_source &c, const std::string &entry_name
 			alone.push_back("-xc");
 			alone.push_back(c.file.string());
 			const child_outcome a = run(alone, tmp / "alone.log");
-			log = slurp(a.ok() ? tmp / "compile.log" : tmp / "alone.log");
-			if (a.ok())
-				log += "buddycheck: " + c.file.string() +
-				       " compiles alone, but an entry point it defines does not have the family's signature "
-				       "(reference/kernel/include/buddycheck_candidate.h); the messages above are in the generated wrapper\n";
+			log = a.ok() ? wrapper_errors(c, wrapper, slurp(tmp / "compile.log")) : slurp(tmp / "alone.log");
 			if (o.k == child_outcome::timeout || o.k == child_outcome::oom)
 				log += "buddycheck: the compiler " + o.describe() + "\n";
 			return false;
