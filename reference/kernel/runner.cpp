@@ -28,6 +28,10 @@ free_family candidate_family();
 #include <fstream>
 #include <string>
 #include <vector>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -109,6 +113,41 @@ static std::string one_line(std::string s)
 	return s;
 }
 
+// A page shared with the parent (mmap of PREFIX.progress): the trace and
+// the operation running now, NUL-terminated, length last.  No system call
+// per operation.
+struct progress_page {
+	static constexpr size_t size = 4096;
+	char *page = nullptr;
+
+	explicit progress_page(const std::string &path)
+	{
+		const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || ftruncate(fd, size) != 0) {
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		page = p == MAP_FAILED ? nullptr : static_cast<char *>(p);
+	}
+	~progress_page()
+	{
+		if (page)
+			munmap(page, size);
+	}
+	void publish(const std::string &origin, const op &o)
+	{
+		if (!page)
+			return;
+		const std::string line = origin + "\n" + std::to_string(o.line) + ": " + o.text;
+		const size_t n = std::min(line.size(), size - 1);
+		std::memcpy(page, line.data(), n);
+		page[n] = 0;
+	}
+};
+
 static int cmd_suite(int argc, char **argv, const free_family &fam)
 {
 	memmap_model mm = memmap_model::sparse;
@@ -129,13 +168,29 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 			out = v;
 	}
 	const std::string current = out + "-running.trace";
+	progress_page progress(out + ".progress");
 	uint64_t chunks = 0, minimal = 0, traces = 0;
 	auto run_one = [&](const trace &t, const std::string &origin) -> bool {
 		// Written first, so that a sanitizer abort leaves the trace behind.
 		std::ofstream(current) << "# " << origin << "\n" << trace_text(t, 0);
 		replay_options opt;
 		opt.batched = &fam;
-		replay_result r = replay(t, opt);
+		// replay(), with the operation about to run published for the
+		// parent: a candidate that hangs or eats memory in it is killed,
+		// and the parent names the operation.
+		replay_result r;
+		{
+			lockstep ls(t.cfg, opt, t.file);
+			bool ended = false;
+			for (const op &o : t.ops) {
+				progress.publish(origin, o);
+				if (!ls.step(o)) {
+					ended = true;
+					break;
+				}
+			}
+			r = ended ? ls.result() : ls.finish();
+		}
 		replay_options ref;
 		ref.render_map = false;
 		replay_result rr = replay(t, ref);

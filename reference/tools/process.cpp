@@ -141,10 +141,10 @@ std::string child_outcome::describe() const
 		std::snprintf(b, sizeof b, "signal %d (%s)", signal, strsignal(signal));
 		break;
 	case timeout:
-		std::snprintf(b, sizeof b, "TIMEOUT: still running after %.1f s (its limit), killed", seconds);
+		std::snprintf(b, sizeof b, "was still running after %.1f s, its wall-clock limit, and was killed", seconds);
 		break;
 	case oom:
-		std::snprintf(b, sizeof b, "OOM: resident memory reached %.0f MiB (its limit), killed", double(peak_rss) / 1048576);
+		std::snprintf(b, sizeof b, "reached %.0f MiB resident, past its memory limit, and was killed", double(peak_rss) / 1048576);
 		break;
 	case spawn_failed:
 		return "could not be started: " + error;

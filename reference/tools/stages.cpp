@@ -85,6 +85,19 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 			origin = origin.substr(2);
 		fs::rename(running, kept, ec);
 	}
+	// The operation it was in, which the runner published (suite only).
+	std::string operation;
+	if (!running.empty()) {
+		fs::path prog = running.string();
+		prog = prog.string().substr(0, prog.string().size() - std::string("-running.trace").size()) + ".progress";
+		std::string p = slurp(prog);
+		p = p.substr(0, p.find('\0'));
+		if (const size_t nl = p.find('\n'); nl != std::string::npos) {
+			origin = p.substr(0, nl);
+			operation = p.substr(nl + 1);
+		}
+		fs::remove(prog, ec);
+	}
 	const std::string file = c.src->file.filename().string();
 	if (o.k == child_outcome::exited && o.code == 2) {
 		std::string text = slurp(log);
@@ -100,7 +113,7 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 	if (o.k == child_outcome::timeout || o.k == child_outcome::oom) {
 		x.shown = o.k == child_outcome::timeout ? "TIMEOUT" : "OOM";
 		x.expect = o.k == child_outcome::timeout ? "timeout" : "oom";
-		what = "the candidate " + o.describe();
+		what = x.shown + ": the candidate " + o.describe();
 	} else {
 		const crash_report cr = read_crash_report(slurp(log), c.src->file);
 		if (!cr.headline.empty()) {
@@ -114,7 +127,9 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 			what += "\n    at:     " + cr.frame;
 	}
 	std::string note = file + " [" + where + "]: " + what;
-	if (!origin.empty())
+	if (!operation.empty())
+		note += "\n    in:     " + origin + ":" + operation;
+	else if (!origin.empty())
 		note += "\n    while:  " + origin;
 	note += "\n    log:    " + log.string();
 	if (fs::exists(kept, ec))
@@ -154,6 +169,8 @@ struct suite_stage : stage {
 		}
 		if (r.is_null())
 			return ended_without_result(c, out, log, prefix.string() + "-running.trace", prefix.string() + ".trace", mm);
+		std::error_code pec;
+		fs::remove(prefix.string() + ".progress", pec);
 		cell x;
 		const std::string v = str(r, "verdict");
 		x.expect = v;
@@ -299,7 +316,8 @@ struct fuzz_stage : stage {
 			const std::string log = slurp(dir / "fuzz.log");
 			if (artifact.empty() && (out.k == child_outcome::timeout || out.k == child_outcome::oom)) {
 				found_by += std::string(found_by.empty() ? "" : "+") + target;
-				x.notes.push_back(file + " [" + target + "_fuzzer]: the candidate " + out.describe() + "\n    log:    " +
+				x.notes.push_back(file + " [" + target + "_fuzzer]: " + (out.k == child_outcome::timeout ? "TIMEOUT" : "OOM") +
+						  ": the candidate " + out.describe() + "\n    log:    " +
 						  (dir / "fuzz.log").string());
 				continue;
 			}
