@@ -261,7 +261,7 @@ int bc::bench::bench_main(int argc, char **argv, const free_family *candidate)
 			opt.filter = v;
 		} else if (a == "--engine") {
 			if (candidate)
-				return bad_usage("--engine and --candidate exclude each other");
+				return bad_usage("--engine excludes --candidate");
 			const char *v = value();
 			opt.batched = v ? family_by_name(v) : nullptr;
 			if (!opt.batched) // oracle too: the control run, per-page against itself

@@ -47,62 +47,56 @@ static const char *usage_text =
 	"       buddycheck presets\n"
 	"       buddycheck engines\n"
 	"       buddycheck cache clean|info\n"
+	"'buddycheck SUBCOMMAND --help' lists its options with their defaults.\n";
+
+static const char *exit_status_text =
 	"exit status: 0 no finding; 1 a finding (counterexample, failed proof, TIMEOUT, OOM, crash of the candidate);\n"
 	"             2 bad input (unreadable file, a candidate that does not compile, bad options);\n"
-	"             3 buddycheck's own failure; 130/143 interrupted (SIGINT/SIGTERM)\n"
-	"'buddycheck check --help' lists check's options with their defaults.\n";
+	"             3 buddycheck's own failure; 130/143 interrupted (SIGINT/SIGTERM)\n";
 
 static int usage_error(const std::string &msg)
 {
-	std::fprintf(stderr, "buddycheck: %s\n%s", msg.c_str(), usage_text);
+	std::fprintf(stderr, "buddycheck: %s (see 'buddycheck --help')\n", msg.c_str());
 	return 2;
 }
 
 static fs::path source_dir() { return cli::load_toolchain().data_dir; }
 
-static int cmd_replay(const std::vector<std::string> &args)
+struct replay_args {
+	std::string engine, candidate, memmap;
+	bool full_checks = false, no_map = false, quiet = false, documented = false;
+	std::vector<std::string> files;
+};
+
+static void add_replay_command(CLI::App &app, replay_args &a)
+{
+	CLI::App *c = app.add_subcommand("replay", "Replay traces on the oracle and a batched engine (or a candidate C file)");
+	c->add_option("TRACE", a.files, "trace files")->required();
+	auto *eng = c->add_option("--engine", a.engine, "the batched engine: reference (default) or a negative control ('buddycheck engines')");
+	auto *cand = c->add_option("--candidate", a.candidate, "a candidate C file (or a built-in candidate's name) as the batched engine");
+	c->add_option("--memmap", a.memmap, "replay under this memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
+	c->add_flag("--full-checks", a.full_checks, "the full invariant checker after every operation");
+	c->add_flag("--no-map", a.no_map, "no pfn map in a counterexample");
+	c->add_flag("-q,--quiet", a.quiet, "print only counterexamples");
+	auto *doc = c->add_flag("--expect-documented", a.documented, "the verdict must be the one the trace's '# expect:' line documents");
+	eng->excludes(cand);
+	doc->excludes(cand);
+}
+
+static int cmd_replay(const replay_args &a)
 {
 	replay_options opt;
-	bool quiet = false, documented = false;
-	std::string candidate, memmap_override;
+	opt.full_checks = a.full_checks;
+	opt.render_map = !a.no_map;
+	const bool quiet = a.quiet, documented = a.documented;
+	const std::string &candidate = a.candidate, &memmap_override = a.memmap;
+	const std::vector<std::string> &files = a.files;
 	const free_family *engine = nullptr;
-	std::vector<std::string> files;
-	for (size_t i = 0; i < args.size(); i++) {
-		const std::string &a = args[i];
-		if (a == "--candidate") {
-			if (i + 1 == args.size())
-				return usage_error("--candidate needs a C file");
-			candidate = args[++i];
-		} else if (a == "--memmap") {
-			if (i + 1 == args.size() || !memmap_from_name(args[i + 1]))
-				return usage_error("--memmap takes flat, vmemmap or sparse");
-			memmap_override = args[++i];
-		} else if (a == "--engine") {
-			if (i + 1 == args.size())
-				return usage_error("--engine needs a name");
-			engine = family_by_name(args[++i]);
-			if (!engine)
-				return usage_error("unknown engine '" + args[i] + "' (see 'buddycheck engines')");
-		} else if (a == "--full-checks") {
-			opt.full_checks = true;
-		} else if (a == "--no-map") {
-			opt.render_map = false;
-		} else if (a == "--expect-documented") {
-			documented = true;
-		} else if (a == "--quiet" || a == "-q") {
-			quiet = true;
-		} else if (a.rfind("--", 0) == 0) {
-			return usage_error("unknown option '" + a + "'");
-		} else {
-			files.push_back(a);
-		}
+	if (!a.engine.empty()) {
+		engine = family_by_name(a.engine);
+		if (!engine)
+			return usage_error("unknown engine '" + a.engine + "' (see 'buddycheck engines')");
 	}
-	if (files.empty())
-		return usage_error("replay needs a trace file");
-	if (!candidate.empty() && engine)
-		return usage_error("--engine and --candidate exclude each other");
-	if (!candidate.empty() && documented)
-		return usage_error("--expect-documented and --candidate exclude each other");
 	if (!candidate.empty()) {
 		// Replay with a candidate C file as the batched engine: its runner does it.
 		const cli::candidate_source src = cli::inspect_candidate(candidate);
@@ -187,15 +181,9 @@ static int cmd_replay(const std::vector<std::string> &args)
 
 // Replays every golden trace of corpus/traces and compares the verdict with
 // the one its `# expect:` line documents.
-static int cmd_corpus(const std::vector<std::string> &args)
+static int cmd_corpus(const std::string &corpus_dir)
 {
-	fs::path dir = source_dir() / "corpus" / "traces";
-	for (size_t i = 0; i < args.size(); i++) {
-		if (args[i] == "--corpus" && i + 1 < args.size())
-			dir = args[++i];
-		else
-			return usage_error("unknown argument '" + args[i] + "'");
-	}
+	const fs::path dir = corpus_dir.empty() ? source_dir() / "corpus" / "traces" : fs::path(corpus_dir);
 	std::error_code ec;
 	if (!fs::is_directory(dir, ec))
 		return usage_error("no trace corpus at " + dir.string());
@@ -242,44 +230,33 @@ static int cmd_corpus(const std::vector<std::string> &args)
 	return unexpected ? 1 : 0;
 }
 
-static bool parse_u64(const std::string &s, uint64_t &v)
+struct generate_args {
+	std::string preset = "small", memmap, zones = "kernel";
+	generate_options g;
+};
+
+static void add_generate_command(CLI::App &app, generate_args &a)
 {
-	char *end = nullptr;
-	errno = 0;
-	v = std::strtoull(s.c_str(), &end, 0);
-	return !s.empty() && s[0] != '-' && end && *end == 0 && errno == 0;
+	CLI::App *c = app.add_subcommand("generate", "Print a random valid history (a trace)");
+	c->add_option("--preset", a.preset, "configuration preset ('buddycheck presets')")->capture_default_str();
+	c->add_option("--memmap", a.memmap, "memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
+	c->add_option("--zones", a.zones, "zone layout: the kernel's (DMA, DMA32, Normal) or the preset's")
+		->check(CLI::IsMember({"kernel", "preset"}))
+		->capture_default_str();
+	c->add_option("--ops", a.g.ops, "operations")->check(CLI::Range(uint64_t(1), uint64_t(100000000)))->capture_default_str();
+	c->add_option("--seed", a.g.seed, "seed")->capture_default_str();
+	c->add_option("--check-every", a.g.check_every, "a 'check' line every N operations (0: none)")->capture_default_str();
 }
 
 // A random valid history, for timing and as seed material.
-static int cmd_generate(const std::vector<std::string> &args)
+static int cmd_generate(const generate_args &a)
 {
-	std::string preset_name = "small";
+	const std::string &preset_name = a.preset;
 	std::optional<memmap_model> mm;
-	generate_options g;
-	bool kernel_zones = true;
-	for (size_t i = 0; i < args.size(); i++) {
-		const std::string &a = args[i];
-		if (i + 1 == args.size())
-			return usage_error("option '" + a + "' needs a value");
-		const std::string &v = args[++i];
-		uint64_t n = 0;
-		if (a == "--preset")
-			preset_name = v;
-		else if (a == "--memmap") {
-			mm = memmap_from_name(v);
-			if (!mm)
-				return usage_error("unknown memmap '" + v + "'");
-		} else if (a == "--ops" && parse_u64(v, n) && n > 0 && n <= 100000000)
-			g.ops = n;
-		else if (a == "--seed" && parse_u64(v, n))
-			g.seed = n;
-		else if (a == "--zones" && (v == "kernel" || v == "preset"))
-			kernel_zones = v == "kernel";
-		else if (a == "--check-every" && parse_u64(v, n))
-			g.check_every = n;
-		else
-			return usage_error("bad option '" + a + " " + v + "'");
-	}
+	if (!a.memmap.empty())
+		mm = memmap_from_name(a.memmap);
+	const generate_options &g = a.g;
+	const bool kernel_zones = a.zones == "kernel";
 	auto c = preset(preset_name);
 	if (!c)
 		return usage_error("unknown preset '" + preset_name + "'");
@@ -292,25 +269,27 @@ static int cmd_generate(const std::vector<std::string> &args)
 }
 
 // A fuzzer input as the text trace it stands for.
-static int cmd_decode(const std::vector<std::string> &args)
-{
+struct decode_args {
 	decode_options opt;
-	std::string file;
-	for (size_t i = 0; i < args.size(); i++) {
-		uint64_t n;
-		if (args[i] == "--max-ops" && i + 1 < args.size() && parse_u64(args[i + 1], n) && n > 0)
-			opt.max_ops = n, i++;
-		else if (args[i] == "--preset" && i + 1 < args.size() && preset(args[i + 1]))
-			opt.preset = args[++i];
-		else if (args[i] == "--target" && i + 1 < args.size() && (args[i + 1] == "differential" || args[i + 1] == "bulk"))
-			opt.target = args[++i] == "bulk" ? decode_target::bulk : decode_target::differential;
-		else if (args[i].rfind("--", 0) == 0)
-			return usage_error("bad option '" + args[i] + "'");
-		else
-			file = args[i];
-	}
-	if (file.empty())
-		return usage_error("decode needs a fuzzer input file");
+	std::string target = "differential", file;
+};
+
+static void add_decode_command(CLI::App &app, decode_args &a)
+{
+	CLI::App *c = app.add_subcommand("decode", "Print a fuzzer input as the trace it stands for");
+	c->add_option("FUZZER_INPUT", a.file, "a libFuzzer input file")->required();
+	c->add_option("--target", a.target, "the fuzz target the input is for")->check(CLI::IsMember({"differential", "bulk"}))->capture_default_str();
+	c->add_option("--max-ops", a.opt.max_ops, "cut the history at N operations")->check(CLI::PositiveNumber);
+	c->add_option("--preset", a.opt.preset, "decode on this preset")->check([](const std::string &p) {
+		return preset(p) ? std::string() : "unknown preset '" + p + "' (see 'buddycheck presets')";
+	});
+}
+
+static int cmd_decode(const decode_args &a)
+{
+	decode_options opt = a.opt;
+	opt.target = a.target == "bulk" ? decode_target::bulk : decode_target::differential;
+	const std::string &file = a.file;
 	std::ifstream in(file, std::ios::binary);
 	if (!in) {
 		std::fprintf(stderr, "%s:0: cannot open: %s\n", file.c_str(), std::strerror(errno));
@@ -322,18 +301,16 @@ static int cmd_decode(const std::vector<std::string> &args)
 }
 
 // The generated wrapper of a candidate (what the fuzz build compiles).
-static int cmd_wrapper(const std::vector<std::string> &args)
+static int cmd_wrapper(const std::string &file, const std::string &out_file)
 {
-	if (args.size() != 3 || args[1] != "-o")
-		return usage_error("usage: buddycheck wrapper FILE.c -o WRAPPER.c");
-	std::ifstream in(args[0], std::ios::binary);
+	std::ifstream in(file, std::ios::binary);
 	if (!in) {
-		std::fprintf(stderr, "%s:0: cannot open: %s\n", args[0].c_str(), std::strerror(errno));
+		std::fprintf(stderr, "%s:0: cannot open: %s\n", file.c_str(), std::strerror(errno));
 		return 2;
 	}
 	std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-	std::string text = cli::make_wrapper(fs::absolute(args[0]), source);
-	std::ofstream out(args[2]);
+	std::string text = cli::make_wrapper(fs::absolute(file), source);
+	std::ofstream out(out_file);
 	out << text;
 	return out ? 0 : 2;
 }
@@ -355,7 +332,7 @@ static int cmd_bench(const std::vector<std::string> &args)
 		if (i + 1 == pass.size())
 			return usage_error("--candidate needs a C file");
 		if (std::find(pass.begin(), pass.end(), "--engine") != pass.end())
-			return usage_error("--engine and --candidate exclude each other");
+			return usage_error("--engine excludes --candidate (see 'buddycheck bench --help')");
 		const cli::candidate_source src = cli::inspect_candidate(pass[i + 1]);
 		if (!src.ok()) {
 			std::fprintf(stderr, "buddycheck: %s\n", src.error.c_str());
@@ -406,17 +383,39 @@ static int cmd_engines()
 	return 0;
 }
 
-// check and cache parse their options with CLI11; the other subcommands
-// with their own loops (to be moved to CLI11 too).
-static int cli11_command(int argc, char **argv)
+// Every subcommand's options are parsed by CLI11: the same errors (one line,
+// exit 2) and the same rule for options that exclude each other everywhere.
+// bench passes its arguments on to the benchmark binary, which parses them.
+static int run_command(int argc, char **argv)
 {
 	CLI::App app{"buddycheck: checks Linux page-allocator free paths against a per-page oracle"};
 	app.require_subcommand(1);
+	app.footer(exit_status_text);
 	cli::check_options check;
 	cli::add_check_command(app, check);
+	replay_args replay;
+	add_replay_command(app, replay);
+	std::string corpus_dir;
+	app.add_subcommand("corpus", "Replay the golden traces against their documented verdicts")
+		->add_option("--corpus", corpus_dir, "trace directory (default: the golden traces)");
+	generate_args generate;
+	add_generate_command(app, generate);
+	decode_args decode;
+	add_decode_command(app, decode);
+	std::string wrapper_in, wrapper_out;
+	CLI::App *wrapper = app.add_subcommand("wrapper", "Write the generated wrapper of a candidate (what a fuzz build compiles)");
+	wrapper->add_option("FILE.c", wrapper_in, "candidate")->required();
+	wrapper->add_option("-o", wrapper_out, "output file")->required();
+	CLI::App *bench = app.add_subcommand("bench", "The seeds' experiments on the model (Google Benchmark): options as 'buddycheck bench --help' shows");
+	bench->prefix_command();
+	app.add_subcommand("presets", "List the configuration presets");
+	app.add_subcommand("engines", "List the batched engines (the reference and the negative controls)");
 	std::vector<std::string> cache_args;
 	CLI::App *cache = app.add_subcommand("cache", "The build cache: clean (remove every entry not in use) or info");
 	cache->add_option("ACTION", cache_args, "clean | info")->required()->check(CLI::IsMember({"clean", "info"}));
+	const std::string first = argv[1];
+	if (first[0] != '-' && app.get_subcommands([&](const CLI::App *c) { return c->get_name() == first; }).empty())
+		return usage_error(std::string("unknown command '") + argv[1] + "'");
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
@@ -424,45 +423,43 @@ static int cli11_command(int argc, char **argv)
 	} catch (const CLI::CallForAllHelp &e) {
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
-		std::fprintf(stderr, "buddycheck: %s (see 'buddycheck %s --help')\n", e.what(), argv[1]);
+		const std::string sub = argc > 1 && argv[1][0] != '-' ? std::string(" ") + argv[1] : "";
+		std::fprintf(stderr, "buddycheck: %s (see 'buddycheck%s --help')\n", e.what(), sub.c_str());
 		return cli::exit_bad_input;
 	}
-	if (app.got_subcommand("cache"))
-		return cli::cmd_cache(cache_args);
-	return cli::run_check(check);
+	if (app.got_subcommand("check"))
+		return cli::run_check(check);
+	if (app.got_subcommand("replay"))
+		return cmd_replay(replay);
+	if (app.got_subcommand("corpus"))
+		return cmd_corpus(corpus_dir);
+	if (app.got_subcommand("generate"))
+		return cmd_generate(generate);
+	if (app.got_subcommand("decode"))
+		return cmd_decode(decode);
+	if (app.got_subcommand("wrapper"))
+		return cmd_wrapper(wrapper_in, wrapper_out);
+	if (app.got_subcommand("bench"))
+		return cmd_bench(bench->remaining());
+	if (app.got_subcommand("presets"))
+		return cmd_presets();
+	if (app.got_subcommand("engines"))
+		return cmd_engines();
+	return cli::cmd_cache(cache_args);
 }
 
 int main(int argc, char **argv)
 {
 	cli::install_interrupt_handlers();
-	std::vector<std::string> args(argv + 1, argv + argc);
-	if (args.empty())
+	if (argc < 2)
 		return usage_error("no command");
-	std::string cmd = args.front();
-	args.erase(args.begin());
+	const std::string cmd = argv[1];
+	if (cmd == "help") {
+		std::printf("%s%s", usage_text, exit_status_text);
+		return 0;
+	}
 	try {
-		if (cmd == "check" || cmd == "cache")
-			return cli11_command(argc, argv);
-		if (cmd == "replay")
-			return cmd_replay(args);
-		if (cmd == "corpus")
-			return cmd_corpus(args);
-		if (cmd == "generate")
-			return cmd_generate(args);
-		if (cmd == "wrapper")
-			return cmd_wrapper(args);
-		if (cmd == "decode")
-			return cmd_decode(args);
-		if (cmd == "bench")
-			return cmd_bench(args);
-		if (cmd == "presets")
-			return cmd_presets();
-		if (cmd == "engines")
-			return cmd_engines();
-		if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-			std::fputs(usage_text, stdout);
-			return 0;
-		}
+		return run_command(argc, argv);
 	} catch (const cli::tool_failure &e) {
 		std::fprintf(stderr, "buddycheck: %s (buddycheck's own failure)\n", e.message.c_str());
 		return cli::exit_own_failure;
@@ -470,5 +467,4 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "buddycheck: internal error: %s (buddycheck's own failure)\n", e.what());
 		return cli::exit_own_failure;
 	}
-	return usage_error("unknown command '" + cmd + "'");
 }

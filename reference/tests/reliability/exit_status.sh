@@ -23,8 +23,8 @@ check_case bad_number 2 'buddycheck: .*--seconds' check --seconds soon
 check_case fuzz_seconds_range 2 'buddycheck: .*--fuzz-seconds' check --fuzz-seconds -1
 check_case no_command 2 'no command'
 check_case unknown_command 2 "unknown command 'chek'" chek
-check_case replay_engine_and_candidate 2 'exclude each other' replay --engine reference --candidate naive "$SRC/corpus/traces/section_crossing_classic_sparse.trace"
-check_case bench_engine_and_candidate 2 'exclude each other' bench --engine reference --candidate naive
+check_case replay_engine_and_candidate 2 '--engine excludes --candidate' replay --engine reference --candidate naive "$SRC/corpus/traces/section_crossing_classic_sparse.trace"
+check_case bench_engine_and_candidate 2 '--engine excludes --candidate' bench --engine reference --candidate naive
 check_case no_such_file 2 '^buddycheck: nosuch\.c: no such file' check "${quick[@]}" nosuch.c
 check_case directory 2 'is a directory' check "${quick[@]}" "$WORK"
 check_case empty_file 2 "defines none of the family's entry points" check "${quick[@]}" empty.c
