@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
@@ -123,11 +124,17 @@ static int cmd_replay(const replay_args &a)
 			s.argv.push_back(f);
 			s.env = cli::sanitizer_env();
 			s.inherit_output = true;
+			s.lim = {600, 4096ull << 20}; // as a check cell's (a runaway candidate is a finding)
 			std::fflush(stdout);
 			const cli::child_outcome o = cli::run_child(s);
 			const int rc = o.k == cli::child_outcome::exited ? o.code : 1;
-			if (o.k != cli::child_outcome::exited)
-				std::printf("FINDING: the candidate %s\n", o.describe().c_str());
+			if (o.k == cli::child_outcome::timeout || o.k == cli::child_outcome::oom)
+				std::printf("%s: %s: the candidate %s\n", o.k == cli::child_outcome::timeout ? "TIMEOUT" : "OOM", f.c_str(),
+					    o.describe().c_str());
+			else if (o.k == cli::child_outcome::spawn_failed) {
+				std::fprintf(stderr, "buddycheck: cannot run the candidate's runner: %s (buddycheck's own failure)\n", o.error.c_str());
+				return 3;
+			}
 			status = std::max(status, rc == 0 ? 0 : rc == 2 ? 2 : 1);
 		}
 		return status;
@@ -356,6 +363,12 @@ static int cmd_bench(const std::vector<std::string> &args)
 		argv.push_back(a.data());
 	argv.push_back(nullptr);
 	std::fflush(stdout);
+	// The benchmark replaces this process (its output is the table): its
+	// limits are the kernel's, on CPU time and address space (no
+	// sanitizer in a bench build reserves shadow memory).
+	const struct rlimit cpu = {1800, 1800}, as = {16ull << 30, 16ull << 30};
+	setrlimit(RLIMIT_CPU, &cpu);
+	setrlimit(RLIMIT_AS, &as);
 	execv(bin.c_str(), argv.data());
 	std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target)\n", bin.c_str(), std::strerror(errno));
 	return 3;

@@ -125,6 +125,8 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 		}
 		if (!cr.frame.empty())
 			what += "\n    at:     " + cr.frame;
+		for (size_t i = 1; i < cr.stack.size(); i++)
+			what += "\n    from:   " + cr.stack[i];
 	}
 	std::string note = file + " [" + where + "]: " + what;
 	if (!operation.empty())
@@ -342,6 +344,8 @@ struct fuzz_stage : stage {
 			}
 			if (!cr.frame.empty())
 				what += "\n    at:     " + cr.frame;
+			for (size_t f = 1; f < cr.stack.size(); f++)
+				what += "\n    from:   " + cr.stack[f];
 			const std::string bytes = slurp(artifact);
 			decode_options dopt;
 			dopt.target = std::string(target) == "bulk" ? decode_target::bulk : decode_target::differential;
@@ -419,17 +423,27 @@ crash_report read_crash_report(const std::string &log, const fs::path &file)
 		}
 		// "    #3 0x4f00 in func /path/file.c:12:5"
 		const size_t hash = line.find_first_not_of(' ');
-		if (r.frame.empty() && hash != std::string::npos && line[hash] == '#') {
+		if (hash != std::string::npos && line[hash] == '#') {
 			const size_t at = line.find(" " + path + ":");
 			const size_t in_ = line.find(" in ");
-			if (at != std::string::npos && in_ != std::string::npos && in_ < at) {
+			if (at != std::string::npos && in_ != std::string::npos && in_ < at && r.stack.size() < 8) {
 				std::string fn = line.substr(in_ + 4, at - in_ - 4);
 				std::string loc = line.substr(at + 1 + path.size() + 1);
 				loc = loc.substr(0, loc.find(':'));
-				r.frame = base + ":" + loc + " in " + fn;
+				const std::string f = base + ":" + loc + " in " + fn;
+				if (!r.stack.empty() && r.stack.back().rfind(f, 0) == 0) {
+					// Recursion: one line, counted.
+					const size_t x = r.stack.back().find(" (x");
+					const int n = x == std::string::npos ? 1 : std::atoi(r.stack.back().c_str() + x + 3);
+					r.stack.back() = f + " (x" + std::to_string(n + 1) + ")";
+				} else {
+					r.stack.push_back(f);
+				}
 			}
 		}
 	}
+	if (r.frame.empty() && !r.stack.empty())
+		r.frame = r.stack.front();
 	return r;
 }
 

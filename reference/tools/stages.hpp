@@ -50,6 +50,7 @@ std::string shell_line(const std::vector<std::string> &argv);
 // first frame in FILE ("file.c:12 in func"), or empty.
 struct crash_report {
 	std::string headline, frame;
+	std::vector<std::string> stack; // every frame in FILE, innermost first
 };
 crash_report read_crash_report(const std::string &log, const std::filesystem::path &file);
 
