@@ -176,9 +176,9 @@ proofs_result run_proofs(const fs::path &run_dir)
 	const double seconds = std::strtod(f("wall_ms").c_str(), nullptr) / 1000;
 	char b[512];
 	if (p.pass)
-		std::snprintf(b, sizeof b, "proofs: %s obligations x %s configurations proved, %s mutants x %s refuted (%.1f s%s)",
-			      f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(), seconds,
-			      l.built ? "" : ", cached result of this build");
+		std::snprintf(b, sizeof b, "proofs: %s obligations x %s configurations proved, %s mutants x %s refuted (%s%.1f s)",
+			      f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
+			      l.built ? "" : "cached: this build's proofs ran once, in ", seconds);
 	else
 		std::snprintf(b, sizeof b,
 			      "proofs: FAILED: %s cells of %s obligations and %s mutants x %s configurations (an obligation not "
