@@ -1,7 +1,10 @@
 // The shared body of differential_fuzzer and bulk_fuzzer: decode the input
 // into a configuration and a history (buddycheck/decode.hpp), run it on the
 // per-page oracle and on the candidate linked into this binary, and abort
-// with a readable report on any difference or violated invariant.
+// with a readable report on any difference or violated invariant.  A
+// finding (a violated obligation) stops the input's operation at once (the
+// lockstep sets Model::stop_at_first_finding and catches the stop), so a
+// candidate that would loop on past it aborts here like any other.
 #pragma once
 
 #include "buddycheck/decode.hpp"

@@ -227,28 +227,35 @@ void canonical_form(const free_family &family)
 	// Any order of the frees.
 	const auto order = *rc::gen::resize(rc::kNominalSize, rc::gen::unique<std::vector<size_t>>(pieces.size(), rc::gen::inRange<size_t>(0, pieces.size())));
 	set_active_family(&family);
-	for (size_t i : order) {
-		const piece &pc = pieces[i];
-		page *pg = m.pfn_to_page(pc.pfn);
-		m.current_cpu = pc.cpu;
-		for (uint64_t q = pc.pfn; q < pc.pfn + pc.len; q++)
-			m.ledger_clear(q, LEDGER_ALLOCATED);
-		if (pc.route == 0) {
-			m.free_frozen_pages(pg, pc.order);
-		} else if (pc.route == 1) {
-			if (m.free_pages_prepare(pg, pc.order)) {
-				for (uint64_t q = pc.pfn; q < pc.pfn + pc.len; q++)
-					m.pfn_to_page(q)->bc_prepared = 0;
-				m.free_one_page(*m.zone_of(pc.pfn), pc.pfn, pc.order, FPI_NONE);
+	// The first finding stops the frees (a family whose chunk loop runs
+	// past its run would never return); it is reported below.
+	m.stop_at_first_finding = true;
+	try {
+		for (size_t i : order) {
+			const piece &pc = pieces[i];
+			page *pg = m.pfn_to_page(pc.pfn);
+			m.current_cpu = pc.cpu;
+			for (uint64_t q = pc.pfn; q < pc.pfn + pc.len; q++)
+				m.ledger_clear(q, LEDGER_ALLOCATED);
+			if (pc.route == 0) {
+				m.free_frozen_pages(pg, pc.order);
+			} else if (pc.route == 1) {
+				if (m.free_pages_prepare(pg, pc.order)) {
+					for (uint64_t q = pc.pfn; q < pc.pfn + pc.len; q++)
+						m.pfn_to_page(q)->bc_prepared = 0;
+					m.free_one_page(*m.zone_of(pc.pfn), pc.pfn, pc.order, FPI_NONE);
+				}
+			} else {
+				m.scope.ranges = {{pc.pfn, pc.pfn + pc.len}};
+				family.free_contig_frozen_range_inner(pc.pfn, pc.len);
+				m.scope.ranges.clear();
 			}
-		} else {
-			m.scope.ranges = {{pc.pfn, pc.pfn + pc.len}};
-			family.free_contig_frozen_range_inner(pc.pfn, pc.len);
-			m.scope.ranges.clear();
 		}
+		m.drain_all_pages();
+	} catch (const finding_stop &) {
+		// in m.findings
 	}
 	set_active_family(nullptr);
-	m.drain_all_pages();
 	set_current(nullptr);
 
 	for (const finding &f : m.findings)

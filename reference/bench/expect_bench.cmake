@@ -6,6 +6,8 @@
 #   control:   --engine oracle (per-page against itself): the same
 #              assertions must FAIL (equal counts), so they can fail
 #   broken:    --engine run-end-off-by-one loses pages: exit 1, FAILED line
+#   runaway:   --engine runaway-chunk-loop frees chunks past its range
+#              forever unless stopped: exit 1, FAILED line naming the finding
 #   candidate_reference: --candidate reference.c (built -O2 without
 #              sanitizers): the JSON names it, and its counters show the gain
 #   candidate_naive: --candidate naive (the built-in, the old per-page code):
@@ -18,6 +20,8 @@ set(json "${OUT}/bench-${MODE}.json")
 file(REMOVE "${json}")
 if(MODE STREQUAL "broken")
 	set(engine --engine run-end-off-by-one)
+elseif(MODE STREQUAL "runaway")
+	set(engine --engine runaway-chunk-loop)
 elseif(MODE STREQUAL "control")
 	set(engine --engine oracle)
 elseif(MODE STREQUAL "candidate_reference")
@@ -35,6 +39,12 @@ execute_process(COMMAND "${BUDDYCHECK}" bench --quick ${engine} --json "${json}"
 if(MODE STREQUAL "broken")
 	if(NOT rc EQUAL 1 OR NOT out MATCHES "cma 16384 alloc\\+release +FAILED: run-end-off-by-one: ")
 		message(FATAL_ERROR "a page-losing engine must fail the bench (exit 1, FAILED line); got exit ${rc}:\n${out}${err}")
+	endif()
+	return()
+endif()
+if(MODE STREQUAL "runaway")
+	if(NOT rc EQUAL 1 OR NOT out MATCHES "cma 16384 alloc\\+release +FAILED: runaway-chunk-loop: finding chunk_prepared: chunk 0x14000 order 10 ")
+		message(FATAL_ERROR "an engine that frees past its range must be stopped at its first finding (exit 1, FAILED line); got exit ${rc}:\n${out}${err}")
 	endif()
 	return()
 endif()

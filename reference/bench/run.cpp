@@ -115,6 +115,9 @@ void run_scenario(benchmark::State &st, const scenario &s, const config &cfg, co
 	} catch (const bench_error &ex) {
 		out.error = std::string(fam->name) + ": " + ex.what();
 		st.SkipWithError(out.error.c_str());
+	} catch (const finding_stop &ex) { // the model stopped at its first finding (boot() sets the flag)
+		out.error = std::string(fam->name) + ": finding " + ex.what();
+		st.SkipWithError(out.error.c_str());
 	}
 }
 

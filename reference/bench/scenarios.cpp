@@ -40,6 +40,9 @@ long free_pages_total(const Model &m)
 void boot(bench_ctx &c, const config &cfg, const free_family *f)
 {
 	c.m = std::make_unique<Model>(cfg);
+	// A finding stops the run at once (run_scenario() reports it): an
+	// engine whose chunk loop runs past its range would never return.
+	c.m->stop_at_first_finding = true;
 	c.fam = f;
 	c.rng.state = 1;
 	c.pages.clear();

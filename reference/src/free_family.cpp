@@ -5,6 +5,8 @@
 #include "buddycheck/chunk.hpp"
 #include "buddycheck/model.hpp"
 
+#include <algorithm>
+
 namespace bc {
 
 static const free_family *active_family_ptr;
@@ -100,6 +102,29 @@ template <bool cap_order> static void prepared_range(page *p, unsigned long coun
 		pfn = step.next_pfn;
 		count = step.next_count;
 	}
+}
+
+// runaway-chunk-loop: the remaining count is decremented in the loop test
+// (`while (nr--)`) after the body took all but one page of the chunk, the
+// order bounded as the kernel bounds it (ilog2(0) is -1: no bound).  The
+// test sees one page more than remains, so it never sees 0: after the last
+// chunk of the run the count is 0, the next chunk starts at the first pfn
+// past the run (its order from the pfn's alignment alone) and the count
+// wraps.  The loop frees chunks past the run and never returns, unless the
+// model stops it at its first finding (Model::stop_at_first_finding).
+static void runaway_prepared_range(page *p, unsigned long nr)
+{
+	Model &m = current();
+	uint64_t pfn = m.page_to_pfn(p);
+	do {
+		const uint64_t align = pfn ? std::min<uint64_t>(u64_word::ctz(pfn), m.max_order()) : m.max_order();
+		const uint64_t bound = nr ? u64_word::ilog2(nr) : ~uint64_t(0); // the kernel's ilog2(0) == -1
+		const unsigned order = unsigned(std::min(align, bound));
+		m.__free_frozen_pages(p, order, FPI_PREPARED);
+		p += uint64_t(1) << order;
+		pfn += uint64_t(1) << order;
+		nr -= (uint64_t(1) << order) - 1; // the loop test takes the last page
+	} while (nr--);
 }
 
 enum common_defect { COMMON_OK, COMMON_NO_SECTION_SPLIT, COMMON_FREES_FAILED, COMMON_RUN_END_SHORT };
@@ -209,6 +234,7 @@ VARIANT(no_section_split, "no-section-split", prepared_range<true>, common_range
 VARIANT(uncapped_order, "uncapped-order", prepared_range<false>, common_range<COMMON_OK>)
 VARIANT(frees_failed, "frees-failed-prepare", prepared_range<true>, common_range<COMMON_FREES_FAILED>)
 VARIANT(run_end_short, "run-end-off-by-one", prepared_range<true>, common_range<COMMON_RUN_END_SHORT>)
+VARIANT(runaway_chunks, "runaway-chunk-loop", runaway_prepared_range, common_range<COMMON_OK>)
 
 const std::vector<broken_variant> &broken_variants()
 {
@@ -217,6 +243,7 @@ const std::vector<broken_variant> &broken_variants()
 		{"uncapped-order", "chunk order is not capped at MAX_PAGE_ORDER (visible wherever a run can exceed a MAX_PAGE_ORDER block: sections larger than one, or flat/vmemmap where runs are not split at sections)", &uncapped_order},
 		{"frees-failed-prepare", "a page whose free_pages_prepare() failed stays in the run and is freed", &frees_failed},
 		{"run-end-off-by-one", "the last run is flushed one page short: its last page is lost", &run_end_short},
+		{"runaway-chunk-loop", "the chunk loop's remaining count is decremented in the loop test too: it never reaches 0 there, wraps after the last chunk, and the loop frees chunks past the run forever (stopped at its first finding)", &runaway_chunks},
 	};
 	return v;
 }

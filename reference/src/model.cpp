@@ -349,6 +349,8 @@ BC_NO_COVERAGE const zone *Model::zone_of(uint64_t pfn) const
 void Model::report(const char *invariant, uint64_t pfn, std::string message)
 {
 	findings.push_back({invariant, std::move(message), pfn});
+	if (stop_at_first_finding)
+		throw finding_stop(findings.back());
 }
 
 void Model::warn(uint64_t pfn, std::string message)
@@ -527,6 +529,17 @@ bool Model::pcp_allowed_order(unsigned order) const
 	return cfg_.thp_order >= 0 && order == unsigned(cfg_.thp_order);
 }
 
+// The pages being freed, for a chunk_in_range report: "pfns A-B", or the
+// first and last of several ranges.
+static std::string describe_scope(const free_call_scope &s)
+{
+	const auto &r = s.ranges;
+	if (r.size() == 1)
+		return "pfns " + hex(r.front().first) + "-" + hex(r.front().second - 1);
+	return std::to_string(r.size()) + " ranges, " + hex(r.front().first) + "-" + hex(r.front().second - 1) + " to " +
+	       hex(r.back().first) + "-" + hex(r.back().second - 1);
+}
+
 void Model::__free_frozen_pages(page *p, unsigned order, unsigned fpi)
 {
 	cost.free_frozen_pages_by_order[std::min<size_t>(order, cost.free_frozen_pages_by_order.size() - 1)]++;
@@ -552,18 +565,22 @@ void Model::__free_frozen_pages(page *p, unsigned order, unsigned fpi)
 	}
 	if (section_of(pfn) != section_of(pfn + n - 1)) {
 		report("chunk_in_section", pfn,
-		       "block " + hex(pfn) + "-" + hex(pfn + n - 1) + " crosses a section boundary");
+		       "chunk " + hex(pfn) + "-" + hex(pfn + n - 1) + " (order " + std::to_string(order) +
+			       ") crosses a section boundary");
 		return;
 	}
 	zone *z = zone_of(pfn);
 	if (!z || !z->contains(pfn + n - 1)) {
-		report("chunk_in_zone", pfn, "block " + hex(pfn) + "-" + hex(pfn + n - 1) + " is not inside one zone");
+		report("chunk_in_zone", pfn,
+		       "chunk " + hex(pfn) + "-" + hex(pfn + n - 1) + " (order " + std::to_string(order) +
+			       ") is not inside one zone");
 		return;
 	}
 	if (fpi & FPI_PREPARED) {
 		if (!scope.contains(pfn, pfn + n)) {
 			report("chunk_in_range", pfn,
-			       "chunk " + hex(pfn) + "-" + hex(pfn + n - 1) + " is outside the pages being freed");
+			       "chunk " + hex(pfn) + "-" + hex(pfn + n - 1) + " (order " + std::to_string(order) +
+				       ") is outside the pages being freed (" + describe_scope(scope) + ")");
 			return;
 		}
 		for (uint64_t i = 0; i < n; i++) {

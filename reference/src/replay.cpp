@@ -83,6 +83,9 @@ struct engine {
 	engine(std::string r, const free_family *f, const config &c) : role(std::move(r)), fam(f), m(std::make_unique<Model>(c))
 	{
 		owner.assign(m->nr_pfns(), -1);
+		// The first finding stops the operation (run() catches the stop):
+		// code under test that loops past its range ends there.
+		m->stop_at_first_finding = true;
 	}
 
 	void reset(const config &c)
@@ -310,6 +313,22 @@ struct engine {
 			}
 		} note{*this, o};
 		warnings_before = mm.warnings.size();
+		try {
+			perform(o);
+		} catch (const finding_stop &) {
+			// The model stopped the operation at its first finding (the
+			// lockstep sets stop_at_first_finding): the finding is in
+			// mm.findings, and check_after_op() reports it at this
+			// operation.  The model's state is left as the stop found it.
+		}
+		mm.scope.ranges.clear();
+		free_log.swap(mm.free_log); // the model's log is cleared at the next operation
+	}
+
+	// The operation itself, on this engine's model (activated).
+	void perform(const op &o)
+	{
+		Model &mm = *m;
 		switch (o.kind) {
 		case op_kind::alloc: {
 			if (find_live(o.handle))
@@ -533,8 +552,6 @@ struct engine {
 		default:
 			break;
 		}
-		mm.scope.ranges.clear();
-		free_log.swap(mm.free_log); // the model's log is cleared at the next operation
 	}
 };
 
@@ -579,7 +596,11 @@ std::optional<failure> check_after_op(engine &e, bool full)
 std::optional<failure> drained_check(engine &e, bool full = true)
 {
 	e.activate();
-	e.m->drain_all_pages();
+	try {
+		e.m->drain_all_pages();
+	} catch (const finding_stop &) {
+		// reported below, as after an operation
+	}
 	if (!e.m->findings.empty())
 		return check_after_op(e, false);
 	if (!full || drained_state_sound(*e.m, e.vmalloc_pages))

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,6 +106,18 @@ struct finding {
 	std::string invariant; // name of the violated obligation
 	std::string message;
 	uint64_t pfn = no_pfn;
+};
+
+// What Model::report() throws, after recording the finding, when the model's
+// stop_at_first_finding is set: the operation stops at its first finding
+// (a candidate whose chunk loop runs past its range would otherwise never
+// return).  The finding itself is Model::findings.back(); the runner that
+// set the flag catches this around the operation and reports it.  Not a
+// bad input: the history was valid, the code under test broke a contract.
+struct finding_stop : std::exception {
+	std::string text; // "INVARIANT: message"
+	explicit finding_stop(const finding &f) : text(f.invariant + ": " + f.message) {}
+	const char *what() const noexcept override { return text.c_str(); }
 };
 
 // The pfns the running free-family call was asked to free (sorted,
@@ -208,7 +221,12 @@ class Model {
 	// ---- findings ----
 	std::vector<finding> findings;
 	std::vector<finding> warnings; // WARN_ON of the model's own code (caller errors)
+	// Records a finding; with stop_at_first_finding set it then throws
+	// finding_stop, so that the code under test stops at once.  Off by
+	// default (then the call that broke the contract is skipped and the
+	// code under test runs on); reset() keeps it.
 	void report(const char *invariant, uint64_t pfn, std::string message);
+	bool stop_at_first_finding = false;
 	void warn(uint64_t pfn, std::string message);
 	free_call_scope scope;
 	// Orders of the __free_frozen_pages() calls since the log was cleared.
