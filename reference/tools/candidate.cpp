@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace fs = std::filesystem;
 
@@ -134,7 +135,8 @@ std::string command_line(const std::vector<std::string> &argv)
 	return s;
 }
 
-// What a compiler is: its path, version line and file identity.
+// What a compiler is: the file it resolves to (through PATH and symlinks),
+// its size and time: an upgrade is a new key, without running it.
 std::string compiler_identity(const std::string &cc)
 {
 	static std::mutex mu;
@@ -142,20 +144,24 @@ std::string compiler_identity(const std::string &cc)
 	std::lock_guard<std::mutex> lock(mu);
 	if (auto it = known.find(cc); it != known.end())
 		return it->second;
-	const fs::path log = fs::temp_directory_path() / ("buddycheck-ccver." + std::to_string(getpid()));
-	child_spec s;
-	s.argv = {cc, "--version"};
-	s.stdout_file = log;
-	s.stderr_to_stdout = true;
-	s.lim.wall_seconds = 30;
-	const child_outcome o = run_child(s);
-	std::string v = slurp(log);
 	std::error_code ec;
-	fs::remove(log, ec);
-	if (!o.ok())
-		throw tool_failure{"the candidate compiler " + cc + " " + o.describe() + " (ci/setup installs clang-14; $BUDDYCHECK_CC picks another)"};
-	v = v.substr(0, v.find('\n'));
-	return known[cc] = cc + " " + v;
+	fs::path found;
+	if (cc.find('/') != std::string::npos)
+		found = cc;
+	else if (const char *path = std::getenv("PATH"))
+		for (std::string_view rest = path; !rest.empty() && found.empty();) {
+			const size_t colon = rest.find(':');
+			const fs::path dir(std::string(rest.substr(0, colon)));
+			if (!dir.empty() && access((dir / cc).c_str(), X_OK) == 0)
+				found = dir / cc;
+			rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+		}
+	const fs::path real = found.empty() ? fs::path() : fs::canonical(found, ec);
+	if (found.empty() || ec || access(real.c_str(), X_OK) != 0)
+		throw tool_failure{"the candidate compiler " + cc + " is not there (ci/setup installs clang-14; $BUDDYCHECK_CC picks another)"};
+	const auto size = fs::file_size(real, ec);
+	const auto t = fs::last_write_time(real, ec).time_since_epoch().count();
+	return known[cc] = cc + " = " + real.string() + " " + std::to_string(size) + " " + std::to_string(t);
 }
 
 std::string file_identity(const std::string &p)
