@@ -547,8 +547,9 @@ void Model::__free_frozen_pages(page *p, unsigned order, unsigned fpi)
 	const uint64_t pfn = page_to_pfn(p);
 	if (pfn == no_pfn) {
 		report("struct_page_pointer", no_pfn,
-		       "__free_frozen_pages() got a pointer that is not a struct page of the memmap "
-		       "(a page++ walk across a section boundary under classic SPARSEMEM?)");
+		       "__free_frozen_pages(order " + std::to_string(order) +
+			       ") got a pointer that is not a struct page of the memmap "
+			       "(a page++ walk across a section boundary under classic SPARSEMEM?)");
 		return;
 	}
 	if (order > max_order()) {

@@ -98,6 +98,28 @@ TEST_P(FindingStop, RunawayChunkLoopStoppedOnTheFrozenPathAndVfree)
 		       "chunk 0xc0-0xdf (order 5)");
 }
 
+TEST_P(FindingStop, RunawayChunkLoopStoppedAtTheEndOfASection)
+{
+	// [0x160, 0x180) ends at a section boundary: the loop's next chunk is
+	// 0x180, order 5.  Under classic sparse its struct page pointer
+	// (page += 32) is past the end of the section's memmap array, not a
+	// struct page at all; under flat and vmemmap it is pfn 0x180's.
+	const std::string text = small("alloc_contig r 0x160 32\nfree_contig_range r\n");
+	if (GetParam() != memmap_model::sparse) {
+		expect_stopped(text, 4, "free_contig_range r", "chunk_in_range", 0x180, "chunk 0x180-0x19f (order 5)");
+		return;
+	}
+	const bc::trace t = parse(text);
+	const bc::replay_result r = replay_on(t, &runaway());
+	EXPECT_EQ(r.v, bc::verdict::counterexample) << bc::format_result(t, r);
+	EXPECT_EQ(r.invariant, "struct_page_pointer");
+	EXPECT_EQ(r.pfn, bc::no_pfn);
+	EXPECT_EQ(r.line, 4);
+	EXPECT_NE(r.message.find("__free_frozen_pages(order 5) got a pointer that is not a struct page"), std::string::npos)
+		<< r.message;
+	EXPECT_EQ(replay_on(t, &bc::reference_family()).v, bc::verdict::pass);
+}
+
 TEST_P(FindingStop, RunawayChunkLoopStoppedInTheExcessOfAllocContig)
 {
 	// alloc_contig_range() of [0x108, 0x110) gives back [0x100, 0x108) and
