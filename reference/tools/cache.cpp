@@ -1,5 +1,7 @@
 #include "cache.hpp"
 
+#include "files.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -27,14 +29,6 @@ std::vector<int> &held_locks()
 {
 	static std::vector<int> v;
 	return v;
-}
-
-std::string slurp(const fs::path &p)
-{
-	std::ifstream in(p, std::ios::binary);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
 }
 
 bool entry_valid(const fs::path &dir, const std::string &stamp)

@@ -1,5 +1,7 @@
 #include "candidate.hpp"
 
+#include "files.hpp"
+
 #include "cache.hpp"
 #include "process.hpp"
 #include "recipe.hpp"
@@ -82,14 +84,6 @@ std::string code_only(const std::string &s)
 
 bool ident_start(char c) { return std::isalpha((unsigned char)c) || c == '_'; }
 bool ident_char(char c) { return std::isalnum((unsigned char)c) || c == '_'; }
-
-std::string slurp(const fs::path &p)
-{
-	std::ifstream in(p, std::ios::binary);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
-}
 
 size_t edit_distance(const std::string &a, const std::string &b)
 {

@@ -1,5 +1,7 @@
 #include "check.hpp"
 
+#include "files.hpp"
+
 #include "cache.hpp"
 #include "candidate.hpp"
 #include "process.hpp"
@@ -23,14 +25,6 @@ namespace fs = std::filesystem;
 namespace bc::cli {
 
 namespace {
-
-std::string slurp(const fs::path &p)
-{
-	std::ifstream in(p, std::ios::binary);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
-}
 
 fs::path self_path()
 {

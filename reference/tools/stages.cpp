@@ -1,5 +1,7 @@
 #include "stages.hpp"
 
+#include "files.hpp"
+
 #include "buddycheck/decode.hpp"
 
 #include <algorithm>
@@ -15,14 +17,6 @@ namespace fs = std::filesystem;
 namespace bc::cli {
 
 namespace {
-
-std::string slurp(const fs::path &p)
-{
-	std::ifstream in(p, std::ios::binary);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
-}
 
 std::string num(double v)
 {
