@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <CLI/CLI.hpp>
 #include <map>
 #include <sstream>
 #include <string>
@@ -24,11 +26,6 @@ using namespace bc;
 using namespace bc::bench;
 
 namespace {
-
-const char *usage_text =
-	"usage: buddycheck bench [--quick] [--repetitions N] [--json FILE] [--filter TEXT] [--engine NAME | --candidate FILE.c] [--memmap flat|vmemmap|sparse]\n"
-	"exit status: 0 table printed, 1 a scenario failed (leak, finding, allocation failure), 2 bad input\n";
-
 struct options {
 	bool quick = false;
 	int repetitions = 0; // 0: 5, or 3 with --quick
@@ -227,7 +224,7 @@ std::string engine_json(const engine_result &e, const char *name)
 
 int bad_usage(const std::string &msg)
 {
-	std::fprintf(stderr, "buddycheck bench: %s\n%s", msg.c_str(), usage_text);
+	std::fprintf(stderr, "buddycheck bench: %s (see 'buddycheck bench --help')\n", msg.c_str());
 	return 2;
 }
 
@@ -238,59 +235,42 @@ int bc::bench::bench_main(int argc, char **argv, const free_family *candidate)
 	options opt;
 	if (candidate)
 		opt.batched = candidate;
-	for (int i = 1; i < argc; i++) {
-		const std::string a = argv[i];
-		auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
-		if (a == "--quick") {
-			opt.quick = true;
-		} else if (a == "--repetitions") {
-			const char *v = value();
-			char *end = nullptr;
-			long n = v ? std::strtol(v, &end, 10) : 0;
-			if (!v || *end || n < 1 || n > 100)
-				return bad_usage("--repetitions takes a number from 1 to 100");
-			opt.repetitions = int(n);
-		} else if (a == "--json") {
-			const char *v = value();
-			if (!v)
-				return bad_usage("--json needs a file name");
-			opt.json = v;
-			if (!std::ofstream(opt.json)) // fail now, not after the run
-				return bad_usage("cannot write " + opt.json);
-		} else if (a == "--filter") {
-			const char *v = value();
-			if (!v)
-				return bad_usage("--filter needs a text");
-			opt.filter = v;
-		} else if (a == "--engine") {
-			if (candidate)
-				return bad_usage("--engine excludes --candidate");
-			const char *v = value();
-			opt.batched = v ? family_by_name(v) : nullptr;
-			if (!opt.batched) // oracle too: the control run, per-page against itself
-				return bad_usage("--engine takes an engine of 'buddycheck engines'");
-		} else if (a == "--candidate") {
-			// The binary of a candidate is built by `buddycheck bench
-			// --candidate`, which passes the file on for the table.
-			const char *v = value();
-			if (!candidate)
-				return bad_usage("--candidate is built and run by 'buddycheck bench --candidate FILE.c'");
-			if (!v)
-				return bad_usage("--candidate needs a C file");
-			opt.candidate = v;
-		} else if (a == "--memmap") {
-			const char *v = value();
-			auto mm = v ? memmap_from_name(v) : std::nullopt;
-			if (!mm)
-				return bad_usage("--memmap takes flat, vmemmap or sparse");
-			opt.memmap = *mm;
-		} else if (a == "-h" || a == "--help") {
-			std::fputs(usage_text, stdout);
-			return 0;
-		} else {
-			return bad_usage("unknown option '" + a + "'");
-		}
+	// CLI11, as every subcommand of buddycheck: one line and exit 2 on a bad option.
+	CLI::App app{"buddycheck bench: the seeds' experiments on the model (Google Benchmark)"};
+	app.name("buddycheck bench");
+	app.footer("exit status: 0 table printed, 1 a scenario failed (leak, finding, allocation failure), 2 bad input");
+	std::string engine, memmap;
+	app.add_flag("--quick", opt.quick, "3 repetitions, short runs (a few seconds)");
+	app.add_option("--repetitions", opt.repetitions, "interleaved repetitions (default 5, --quick 3)")->check(CLI::Range(1, 100));
+	app.add_option("--json", opt.json, "also write the results as JSON to this file");
+	app.add_option("--filter", opt.filter, "only the scenarios whose name contains this text");
+	auto *eng = app.add_option("--engine", engine, "the batched engine (reference, default; oracle: the control run; a negative control)");
+	// The binary of a candidate is built by `buddycheck bench --candidate`,
+	// which passes the file on for the table.
+	auto *cand = app.add_option("--candidate", opt.candidate, "a candidate C file (built by 'buddycheck bench --candidate FILE.c')");
+	app.add_option("--memmap", memmap, "memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
+	eng->excludes(cand);
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		std::fputs(app.help().c_str(), stdout);
+		return 0;
+	} catch (const CLI::ParseError &e) {
+		return bad_usage(e.what());
 	}
+	if (!engine.empty()) {
+		if (candidate)
+			return bad_usage("--engine excludes --candidate");
+		opt.batched = family_by_name(engine); // oracle too: the control run, per-page against itself
+		if (!opt.batched)
+			return bad_usage("--engine takes an engine of 'buddycheck engines'");
+	}
+	if (!opt.candidate.empty() && !candidate)
+		return bad_usage("--candidate is built and run by 'buddycheck bench --candidate FILE.c'");
+	if (!memmap.empty())
+		opt.memmap = *memmap_from_name(memmap);
+	if (!opt.json.empty() && !std::ofstream(opt.json)) // fail now, not after the run
+		return bad_usage("cannot write " + opt.json);
 	if (!opt.repetitions)
 		opt.repetitions = opt.quick ? 3 : 5;
 

@@ -421,6 +421,7 @@ static int run_command(int argc, char **argv)
 	wrapper->add_option("-o", wrapper_out, "output file")->required();
 	CLI::App *bench = app.add_subcommand("bench", "The seeds' experiments on the model (Google Benchmark): options as 'buddycheck bench --help' shows");
 	bench->prefix_command();
+	bench->set_help_flag(); // --help is the benchmark binary's
 	app.add_subcommand("presets", "List the configuration presets");
 	app.add_subcommand("engines", "List the batched engines (the reference and the negative controls)");
 	std::vector<std::string> cache_args;
