@@ -119,6 +119,11 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 		}
 		if (!cr.frame.empty())
 			what += "\n    at:     " + cr.frame;
+		else
+			// Candidate code ran in that process and may have corrupted it,
+			// so the crash is its finding; but say what the stack shows.
+			what += "\n    at:     no frame of " + file + " in the stack (if the candidate did not corrupt memory, "
+				"this is buddycheck's own bug: the log has the whole report)";
 		for (size_t i = 1; i < cr.stack.size(); i++)
 			what += "\n    from:   " + cr.stack[i];
 	}
