@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
@@ -357,21 +356,23 @@ static int cmd_bench(const std::vector<std::string> &args)
 		pass[i + 1] = src.file.string();
 		break;
 	}
-	std::vector<char *> argv;
-	argv.push_back(bin.data());
-	for (auto &a : pass)
-		argv.push_back(a.data());
-	argv.push_back(nullptr);
+	// A child under limits, as every other (its output is the table).
+	cli::child_spec s;
+	s.argv = {bin};
+	s.argv.insert(s.argv.end(), pass.begin(), pass.end());
+	s.inherit_output = true;
+	s.lim = {1800, 16ull << 30};
 	std::fflush(stdout);
-	// The benchmark replaces this process (its output is the table): its
-	// limits are the kernel's, on CPU time and address space (no
-	// sanitizer in a bench build reserves shadow memory).
-	const struct rlimit cpu = {1800, 1800}, as = {16ull << 30, 16ull << 30};
-	setrlimit(RLIMIT_CPU, &cpu);
-	setrlimit(RLIMIT_AS, &as);
-	execv(bin.c_str(), argv.data());
-	std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target)\n", bin.c_str(), std::strerror(errno));
-	return 3;
+	const cli::child_outcome o = cli::run_child(s);
+	if (o.k == cli::child_outcome::exited)
+		return o.code;
+	if (o.k == cli::child_outcome::spawn_failed) {
+		std::fprintf(stderr, "buddycheck: cannot run %s: %s (build the buddycheck-bench target; buddycheck's own failure)\n", bin.c_str(),
+			     o.error.c_str());
+		return 3;
+	}
+	std::fprintf(stderr, "buddycheck bench: the benchmark %s\n", o.describe().c_str());
+	return 1;
 }
 
 static int cmd_presets()
