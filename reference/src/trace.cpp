@@ -1,5 +1,6 @@
 #include "buddycheck/trace.hpp"
 
+#include "buddycheck/format.hpp"
 #include "buddycheck/model.hpp"
 
 #include <algorithm>
@@ -18,13 +19,6 @@ namespace {
 struct parse_failure {
 	std::string message;
 };
-
-std::string hex(uint64_t v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
-}
 
 // Strict unsigned number: decimal or 0x-hex, no sign, no trailing junk, no overflow.
 uint64_t number(const std::string &s, const char *what)
