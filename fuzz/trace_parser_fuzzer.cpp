@@ -5,6 +5,7 @@
 //
 // BUDDYCHECK_PARSER_MUTANT=1 builds the negative control: the reprinted
 // alloc_contig lines lose their `frozen` flag.
+#include "buddycheck/format.hpp"
 #include "buddycheck/trace.hpp"
 
 #include <cstdint>
@@ -19,6 +20,8 @@
 #define BC_NO_COVERAGE __attribute__((no_sanitize("coverage")))
 
 namespace {
+
+using bc::hex;
 
 std::string line_of(const bc::op &o)
 {
@@ -42,13 +45,6 @@ std::string line_of(const bc::op &o)
 	std::fwrite(reprinted.data(), 1, reprinted.size(), stderr);
 	std::fputs("----\n", stderr);
 	std::abort();
-}
-
-std::string hex(uint64_t v)
-{
-	char b[24];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
 }
 
 // The first field in which two configurations differ, or "".

@@ -33,6 +33,7 @@
 
 #include "buddycheck/chunk.hpp"
 #include "buddycheck/config.hpp"
+#include "buddycheck/format.hpp"
 #include "mutants.hpp"
 #include "proof.hpp"
 #include "z3_word.hpp"
@@ -331,13 +332,6 @@ struct cell {
 	std::string detail; // counterexample and its replay
 };
 
-std::string hex(uint64_t v)
-{
-	char buf[24];
-	snprintf(buf, sizeof buf, "%" PRIx64, v);
-	return buf;
-}
-
 uint64_t value(const z3::model &m, const z3::expr &e) { return m.eval(e, true).get_numeral_uint64(); }
 
 cell run(const row &r, const column &col)
@@ -393,7 +387,7 @@ cell run(const row &r, const column &col)
 		 us.next_pfn, us.next_count, breaks ? "breaks" : "HOLDS (replay failed)", agree ? "agree" : "DIFFER");
 	out.detail = buf;
 	if (r.obl == &obl_tiling)
-		out.detail += "; run [pfn0, +count0) = [0x" + hex(u.pfn0) + ", +0x" + hex(u.count0) + ")";
+		out.detail += "; run [pfn0, +count0) = [" + hex(u.pfn0) + ", +" + hex(u.count0) + ")";
 	if (r.obl == &obl_bound)
 		out.detail += "; rank " + std::to_string(rank<u64_word>(u.pfn, u.count, u.max_order)) + " -> " +
 			      std::to_string(rank<u64_word>(us.next_pfn, us.next_count, u.max_order));

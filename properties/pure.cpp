@@ -1,6 +1,7 @@
 #include "pure.hpp"
 
 #include "buddycheck/config.hpp"
+#include "buddycheck/format.hpp"
 #include "buddycheck/invariants.hpp"
 #include "buddycheck/model.hpp"
 
@@ -57,13 +58,6 @@ range gen_range(uint64_t max_count)
 		return {std::min(pfn, 0 - count), count};
 	}
 	}
-}
-
-std::string hex(uint64_t v)
-{
-	char b[24];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
 }
 
 uint64_t section_of(const config &c, uint64_t pfn) { return pfn >> c.pfn_section_shift(); }

@@ -1,5 +1,5 @@
-// The seeds' test loops (seeds/000: CMA through debugfs; v3 1/3: order-9
-// alloc + split_page + free_contig_range; seeds/001: test_vmalloc) on the
+// The seeds' test loops (v3 3/3: CMA through debugfs; v3 1/3: order-9
+// alloc + split_page + free_contig_range; v4 2/3: test_vmalloc) on the
 // reference model.  The range contract (Model::scope) is left empty: the
 // bench measures the free path, replay checks it.
 #include "scenarios.hpp"
@@ -213,7 +213,7 @@ static std::vector<scenario> make_scenarios()
 		s.release = split_release;
 		v.push_back(s);
 	}
-	// test_vmalloc (seeds/001, arm64): the improvement in percent, "> 0 is
+	// test_vmalloc (v4 2/3, arm64): the improvement in percent, "> 0 is
 	// faster", read as before/after - 1 (so +118% is 2.18x).
 	v.push_back(vmalloc_fix_size(1, false, "-5.14%", 1 - 0.0514, 100000));
 	v.push_back(vmalloc_fix_size(4, false, "+53.55%", 1.5355, 100000));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * buddycheck candidate: the batched free family of "mm: Free contiguous
- * order-0 pages efficiently" (v6), written from kernel-semantics.md in the
+ * order-0 pages efficiently" (v6), written from the series' semantics in the
  * style of mm/page_alloc.c.
  *
  * buddycheck-expect: flat=pass vmemmap=pass sparse=pass fuzz=clean properties=pass

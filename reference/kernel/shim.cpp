@@ -1,6 +1,7 @@
 // The C side of the kernel shim: what buddycheck_kernel.h declares,
 // implemented on the active model (bc::current()) and free family.
 #include "buddycheck/chunk.hpp"
+#include "buddycheck/format.hpp"
 #include "buddycheck/free_family.hpp"
 #include "buddycheck/model.hpp"
 
@@ -10,13 +11,6 @@
 using namespace bc;
 
 namespace {
-
-std::string hex(uint64_t v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
-}
 
 // A struct page that stands for "not a page": what pfn_to_page() of an
 // invalid pfn returns after reporting it, so that candidate code keeps

@@ -1,5 +1,5 @@
 // The batched reference, the per-page oracle and the broken variants, written
-// to kernel-semantics.md section 2.
+// to the kernel's free family (reference/README.md, rows 2).
 #include "buddycheck/free_family.hpp"
 
 #include "buddycheck/chunk.hpp"

@@ -1,6 +1,7 @@
 #include "buddycheck/generate.hpp"
 
 #include "buddycheck/replay.hpp"
+#include "buddycheck/splitmix.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,13 +10,7 @@
 
 namespace bc {
 
-uint64_t rng_chooser::next()
-{
-	uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+uint64_t rng_chooser::next() { return splitmix64(state); }
 
 uint64_t byte_chooser::below(uint64_t n)
 {

@@ -5,17 +5,12 @@
 // (pfn_valid, pfn_to_page) would become calls.
 #include "buddycheck/invariants.hpp"
 
+#include "buddycheck/format.hpp"
+
 #include <cstdio>
 #include <map>
 
 namespace bc {
-
-static std::string hex(uint64_t v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
-}
 
 static violation make(const char *name, uint64_t pfn, std::string msg) { return {name, std::move(msg), pfn}; }
 

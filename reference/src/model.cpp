@@ -1,6 +1,7 @@
 #include "buddycheck/model.hpp"
 
 #include "buddycheck/chunk.hpp"
+#include "buddycheck/format.hpp"
 #include "buddycheck/free_family.hpp"
 
 #include <algorithm>
@@ -356,13 +357,6 @@ void Model::report(const char *invariant, uint64_t pfn, std::string message)
 void Model::warn(uint64_t pfn, std::string message)
 {
 	warnings.push_back({"WARN_ON", std::move(message), pfn});
-}
-
-static std::string hex(uint64_t v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
 }
 
 // ---------------------------------------------------------------- free lists

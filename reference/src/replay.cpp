@@ -1,5 +1,8 @@
 #include "buddycheck/replay.hpp"
 
+#include "buddycheck/format.hpp"
+#include "buddycheck/splitmix.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -9,13 +12,6 @@
 namespace bc {
 
 namespace {
-
-std::string hex(uint64_t v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
-}
 
 // A precondition of the trace does not hold: bad input, not a finding.
 struct bad_input {
@@ -34,15 +30,6 @@ struct handle {
 	// order-0 granular: every page can be freed on its own
 	bool granular() const { return kind != handle_kind::pages || split || order == 0; }
 };
-
-// splitmix64: a fixed, portable generator so shuffles replay identically.
-uint64_t splitmix(uint64_t &s)
-{
-	uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 void excess_free(unsigned long pfn, unsigned long nr) { active_family().free_contig_frozen_range_inner(pfn, nr); }
 
@@ -271,7 +258,7 @@ struct engine {
 		else if (o.arr == array_order::shuffled) {
 			uint64_t s = o.seed;
 			for (size_t i = a.size(); i > 1; i--)
-				std::swap(a[i - 1], a[splitmix(s) % i]);
+				std::swap(a[i - 1], a[splitmix64(s) % i]);
 		}
 		return a;
 	}

@@ -1,5 +1,6 @@
 #include "buddycheck/trace.hpp"
 
+#include "buddycheck/format.hpp"
 #include "buddycheck/model.hpp"
 
 #include <algorithm>
@@ -18,13 +19,6 @@ namespace {
 struct parse_failure {
 	std::string message;
 };
-
-std::string hex(uint64_t v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-	return b;
-}
 
 // Strict unsigned number: decimal or 0x-hex, no sign, no trailing junk, no overflow.
 uint64_t number(const std::string &s, const char *what)
@@ -240,22 +234,23 @@ struct parser {
 			throw parse_failure{"pfn " + hex(gap) + " is in no zone"};
 	}
 
-	void need(const std::vector<std::string> &w, size_t min, size_t max, const char *usage)
+	// The current line (w) has MIN..MAX words, else its usage.
+	void need(size_t min, size_t max, const char *usage)
 	{
 		if (w.size() < min || w.size() > max)
 			throw parse_failure{std::string("usage: ") + usage};
 	}
 
 	// PFN COUNT | H
-	void range_or_handle(op &o, const std::vector<std::string> &w, const char *usage)
+	void range_or_handle(op &o, const char *usage)
 	{
-		need(w, 2, 3, usage);
+		need(2, 3, usage);
 		if (w.size() == 2 && !looks_like_number(w[1])) {
 			o.handle = handle_arg(w[1]);
 			o.by_handle = true;
 			return;
 		}
-		need(w, 3, 3, usage);
+		need(3, 3, usage);
 		o.pfn = number(w[1], "pfn");
 		o.count = number(w[2], "count");
 		check_range(o.pfn, o.count);
@@ -280,7 +275,7 @@ struct parser {
 		check_range(o.pfn, 1);
 	}
 
-	void parse_op(op &o, const std::vector<std::string> &w)
+	void parse_op(op &o)
 	{
 		const std::string &k = w[0];
 		if (k == "alloc") {
@@ -324,7 +319,7 @@ struct parser {
 			if (!have_order)
 				throw parse_failure{"alloc needs order=K"};
 		} else if (k == "split" || k == "free_pages" || k == "free_frozen" || k == "cma_release") {
-			need(w, 2, 2, (k + " H").c_str());
+			need(2, 2, (k + " H").c_str());
 			o.kind = k == "split" ? op_kind::split
 				 : k == "free_pages" ? op_kind::free_pages
 				 : k == "free_frozen" ? op_kind::free_frozen
@@ -332,11 +327,11 @@ struct parser {
 			o.handle = handle_arg(w[1]);
 			o.by_handle = true;
 		} else if (k == "free_page" || k == "get" || k == "poison") {
-			need(w, 2, 2, (k + " PFN").c_str());
+			need(2, 2, (k + " PFN").c_str());
 			o.kind = k == "free_page" ? op_kind::free_page : k == "get" ? op_kind::get : op_kind::poison;
 			single_pfn(o, w[1]);
 		} else if (k == "make_bad") {
-			need(w, 3, 3, "make_bad PFN KIND");
+			need(3, 3, "make_bad PFN KIND");
 			o.kind = op_kind::make_bad;
 			single_pfn(o, w[1]);
 			o.kind_arg = w[2];
@@ -351,22 +346,22 @@ struct parser {
 			}
 		} else if (k == "free_contig_range") {
 			o.kind = op_kind::free_contig_range;
-			range_or_handle(o, w, "free_contig_range PFN COUNT | free_contig_range H");
+			range_or_handle(o, "free_contig_range PFN COUNT | free_contig_range H");
 		} else if (k == "__free_contig_range") {
 			o.kind = op_kind::free_contig_range_inner;
-			range_or_handle(o, w, "__free_contig_range PFN COUNT | __free_contig_range H");
+			range_or_handle(o, "__free_contig_range PFN COUNT | __free_contig_range H");
 		} else if (k == "__free_contig_frozen_range") {
 			o.kind = op_kind::free_contig_frozen_inner;
-			range_or_handle(o, w, "__free_contig_frozen_range PFN COUNT | __free_contig_frozen_range H");
+			range_or_handle(o, "__free_contig_frozen_range PFN COUNT | __free_contig_frozen_range H");
 		} else if (k == "free_contig_frozen_range") {
 			o.kind = op_kind::free_contig_frozen_range;
-			range_or_handle(o, w, "free_contig_frozen_range PFN COUNT | free_contig_frozen_range H");
+			range_or_handle(o, "free_contig_frozen_range PFN COUNT | free_contig_frozen_range H");
 		} else if (k == "free_pages_bulk") {
 			o.kind = op_kind::free_pages_bulk;
 			if (w.size() < 2)
 				throw parse_failure{"usage: free_pages_bulk PFN [PFN...] | free_pages_bulk H [sorted|reversed|shuffle=SEED]"};
 			if (!looks_like_number(w[1])) {
-				need(w, 2, 3, "free_pages_bulk H [sorted|reversed|shuffle=SEED]");
+				need(2, 3, "free_pages_bulk H [sorted|reversed|shuffle=SEED]");
 				o.handle = handle_arg(w[1]);
 				o.by_handle = true;
 				if (w.size() == 3)
@@ -387,7 +382,7 @@ struct parser {
 				}
 			}
 		} else if (k == "alloc_contig") {
-			need(w, 4, 5, "alloc_contig H START COUNT [frozen]");
+			need(4, 5, "alloc_contig H START COUNT [frozen]");
 			o.kind = op_kind::alloc_contig;
 			o.handle = handle_arg(w[1]);
 			o.pfn = number(w[2], "start pfn");
@@ -399,7 +394,7 @@ struct parser {
 				o.frozen = true;
 			}
 		} else if (k == "vmalloc") {
-			need(w, 3, 4, "vmalloc H NR_PAGES [huge]");
+			need(3, 4, "vmalloc H NR_PAGES [huge]");
 			o.kind = op_kind::vmalloc;
 			o.handle = handle_arg(w[1]);
 			o.count = number(w[2], "page count");
@@ -414,31 +409,31 @@ struct parser {
 				o.huge = true;
 			}
 		} else if (k == "vfree") {
-			need(w, 2, 3, "vfree H [sorted|reversed|shuffle=SEED]");
+			need(2, 3, "vfree H [sorted|reversed|shuffle=SEED]");
 			o.kind = op_kind::vfree;
 			o.handle = handle_arg(w[1]);
 			o.by_handle = true;
 			if (w.size() == 3)
 				array_order_arg(o, w[2]);
 		} else if (k == "drain") {
-			need(w, 1, 2, "drain [CPU|all]");
+			need(1, 2, "drain [CPU|all]");
 			o.kind = op_kind::drain;
 			o.all = w.size() == 1 || w[1] == "all";
 			if (!o.all)
 				o.count = small_number(w[1], "cpu", t.cfg.nr_cpus - 1);
 		} else if (k == "cpu") {
-			need(w, 2, 2, "cpu N");
+			need(2, 2, "cpu N");
 			o.kind = op_kind::cpu;
 			o.count = small_number(w[1], "cpu", t.cfg.nr_cpus - 1);
 		} else if (k == "check") {
-			need(w, 1, 1, "check");
+			need(1, 1, "check");
 			o.kind = op_kind::check;
 		} else if (k == "expect") {
 			if (w.size() < 2)
 				throw parse_failure{"usage: expect chunks O,O,... | expect free PFN ORDER | expect leaked PFN | expect allocated PFN | expect warn | expect fail"};
 			const std::string &what = w[1];
 			if (what == "chunks") {
-				need(w, 3, 3, "expect chunks O,O,...");
+				need(3, 3, "expect chunks O,O,...");
 				o.kind = op_kind::expect_chunks;
 				const std::string &list = w[2];
 				for (size_t at = 0; at <= list.size();) { // as getline(',') splits it
@@ -451,16 +446,16 @@ struct parser {
 					at = comma + 1;
 				}
 			} else if (what == "free") {
-				need(w, 4, 4, "expect free PFN ORDER");
+				need(4, 4, "expect free PFN ORDER");
 				o.kind = op_kind::expect_free;
 				single_pfn(o, w[2]);
 				o.order = small_number(w[3], "order", t.cfg.max_page_order);
 			} else if (what == "leaked" || what == "allocated") {
-				need(w, 3, 3, "expect leaked|allocated PFN");
+				need(3, 3, "expect leaked|allocated PFN");
 				o.kind = what == "leaked" ? op_kind::expect_leaked : op_kind::expect_allocated;
 				single_pfn(o, w[2]);
 			} else if (what == "warn" || what == "fail") {
-				need(w, 2, 2, "expect warn | expect fail");
+				need(2, 2, "expect warn | expect fail");
 				o.kind = what == "warn" ? op_kind::expect_warn : op_kind::expect_fail;
 			} else {
 				throw parse_failure{"unknown expectation '" + what + "'"};
@@ -525,7 +520,7 @@ struct parser {
 			size_t b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
 			o.text.assign(line, b, e - b + 1);
 		}
-		parse_op(o, w);
+		parse_op(o);
 		if (o.kind < op_kind::expect_chunks && n_replayed++ == lim.max_ops) {
 			n_ops--; // one past the limit: not taken
 			return false;

@@ -165,7 +165,7 @@ TEST_P(FindingStop, LockstepReusedAfterAStop)
 }
 
 INSTANTIATE_TEST_SUITE_P(Memmap, FindingStop, ::testing::Values(memmap_model::flat, memmap_model::vmemmap, memmap_model::sparse),
-			 [](const auto &info) { return std::string(bc::memmap_name(info.param)); });
+			 [](const auto &p) { return std::string(bc::memmap_name(p.param)); });
 
 // The flag matters: off (the default, and the old behaviour) the model
 // records a finding, skips the call and returns, so the code under test runs

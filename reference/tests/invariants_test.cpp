@@ -155,7 +155,7 @@ TEST_P(InvariantsByMemmap, EveryInvariantHoldsOnRealisticModelAndAfterDrain)
 
 INSTANTIATE_TEST_SUITE_P(Memmap, InvariantsByMemmap,
 			 ::testing::Values(bc::memmap_model::flat, bc::memmap_model::vmemmap, bc::memmap_model::sparse),
-			 [](const auto &info) { return std::string(bc::memmap_name(info.param)); });
+			 [](const auto &p) { return std::string(bc::memmap_name(p.param)); });
 
 TEST_F(InvariantsTest, EveryInvariantHoldsOnRealisticState)
 {
@@ -353,10 +353,10 @@ TEST_F(InvariantsTest, CheckAllReportsEachPredicate)
 		void (*brk)(bc::Model &);
 	};
 	const breaker breakers[] = {
-		{bc::inv::free_list_structure, [](bc::Model &m) { m.pfn_to_page(0x300)->page_type = BC_PGTY_NONE; }},
-		{bc::inv::free_counters, [](bc::Model &m) { m.zones()[1].nr_free_pages += 1; }},
-		{bc::inv::free_list_migratetype, [](bc::Model &m) { m.set_pageblock_mt(0x310, bc::MIGRATE_UNMOVABLE); }},
-		{bc::inv::nr_vmalloc, [](bc::Model &m) { m.nr_vmalloc += 1; }},
+		{bc::inv::free_list_structure, [](bc::Model &mm) { mm.pfn_to_page(0x300)->page_type = BC_PGTY_NONE; }},
+		{bc::inv::free_counters, [](bc::Model &mm) { mm.zones()[1].nr_free_pages += 1; }},
+		{bc::inv::free_list_migratetype, [](bc::Model &mm) { mm.set_pageblock_mt(0x310, bc::MIGRATE_UNMOVABLE); }},
+		{bc::inv::nr_vmalloc, [](bc::Model &mm) { mm.nr_vmalloc += 1; }},
 	};
 	for (const breaker &b : breakers) {
 		use(small_config());
@@ -488,24 +488,24 @@ TEST_F(InvariantsTest, DrainedStateSoundFailsWhereTheNamedChecksReport)
 		long nr_vmalloc_delta = 0;
 	};
 	const std::vector<breakage> breakages = {
-		{bc::inv::pfn_single_state, [](bc::Model &m) { m.ledger_set(0x105, bc::LEDGER_ALLOCATED); }},
+		{bc::inv::pfn_single_state, [](bc::Model &mm) { mm.ledger_set(0x105, bc::LEDGER_ALLOCATED); }},
 		{bc::inv::block_aligned,
-		 [](bc::Model &m) {
-			 m.ledger_set(0x21f, bc::LEDGER_ALLOCATED);
-			 m.add_to_free_list(m.pfn_to_page(0x21f), 0x21f, *m.zone_of(0x21f), 1, bc::MIGRATE_MOVABLE, false);
+		 [](bc::Model &mm) {
+			 mm.ledger_set(0x21f, bc::LEDGER_ALLOCATED);
+			 mm.add_to_free_list(mm.pfn_to_page(0x21f), 0x21f, *mm.zone_of(0x21f), 1, bc::MIGRATE_MOVABLE, false);
 		 }},
-		{bc::inv::poison_never_free, [](bc::Model &m) { m.set_hwpoison(0x105); }},
-		{bc::inv::free_list_migratetype, [](bc::Model &m) { m.set_pageblock_mt(0x110, bc::MIGRATE_UNMOVABLE); }},
-		{bc::inv::free_counters, [](bc::Model &m) { m.zones()[1].nr_free_pages += 1; }},
+		{bc::inv::poison_never_free, [](bc::Model &mm) { mm.set_hwpoison(0x105); }},
+		{bc::inv::free_list_migratetype, [](bc::Model &mm) { mm.set_pageblock_mt(0x110, bc::MIGRATE_UNMOVABLE); }},
+		{bc::inv::free_counters, [](bc::Model &mm) { mm.zones()[1].nr_free_pages += 1; }},
 		{bc::inv::nr_vmalloc, [](bc::Model &) {}, 1},
 		{bc::inv::canonical_form,
-		 [](bc::Model &m) {
-			 bc::zone &z = *m.zone_of(0x100);
-			 m.del_from_free_list(m.pfn_to_page(0x100), z, 5, bc::MIGRATE_MOVABLE);
-			 m.add_to_free_list(m.pfn_to_page(0x100), 0x100, z, 4, bc::MIGRATE_MOVABLE, false);
-			 m.add_to_free_list(m.pfn_to_page(0x110), 0x110, z, 4, bc::MIGRATE_MOVABLE, false);
+		 [](bc::Model &mm) {
+			 bc::zone &z = *mm.zone_of(0x100);
+			 mm.del_from_free_list(mm.pfn_to_page(0x100), z, 5, bc::MIGRATE_MOVABLE);
+			 mm.add_to_free_list(mm.pfn_to_page(0x100), 0x100, z, 4, bc::MIGRATE_MOVABLE, false);
+			 mm.add_to_free_list(mm.pfn_to_page(0x110), 0x110, z, 4, bc::MIGRATE_MOVABLE, false);
 		 }},
-		{bc::inv::canonical_form, [](bc::Model &m) { caller_free_page(m, alloc_pfn(m, 0)); }}, // left on a pcp list
+		{bc::inv::canonical_form, [](bc::Model &mm) { caller_free_page(mm, alloc_pfn(mm, 0)); }}, // left on a pcp list
 	};
 	for (const breakage &b : breakages) {
 		SCOPED_TRACE(b.invariant);

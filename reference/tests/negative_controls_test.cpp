@@ -320,6 +320,6 @@ TEST_P(NegativeControlsByMemmap, EveryVariantPassesWhereItsDefectDoesNotApply)
 
 INSTANTIATE_TEST_SUITE_P(Memmap, NegativeControlsByMemmap,
 			 ::testing::Values(memmap_model::flat, memmap_model::vmemmap, memmap_model::sparse),
-			 [](const auto &info) { return std::string(bc::memmap_name(info.param)); });
+			 [](const auto &p) { return std::string(bc::memmap_name(p.param)); });
 
 } // namespace

@@ -1,4 +1,4 @@
-// One test per behaviour row of kernel-semantics.md sections 1-5: the test
+// One test per behaviour row of reference/README.md (Rows, sections 1-5): the test
 // suite names the section, the test names the row.  Every scenario ends
 // with the model's invariants (check_all, and the canonical form after a
 // drain), so a row's test also fails when the state it leaves is corrupt.

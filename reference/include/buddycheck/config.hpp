@@ -11,7 +11,7 @@
 
 namespace bc {
 
-// Which struct page layout the memmap has (kernel-semantics.md section 1).
+// Which struct page layout the memmap has (reference/README.md, rows 1).
 enum class memmap_model : uint8_t {
 	flat,    // FLATMEM: one contiguous memmap, section number not in flags
 	vmemmap, // SPARSEMEM_VMEMMAP: virtually contiguous, section not in flags
@@ -64,7 +64,7 @@ struct config {
 // Largest model this tool builds (struct page is ~80 bytes).
 constexpr uint64_t max_model_pfns = uint64_t(1) << 22;
 
-// Names of the presets: the four kernel ones of kernel-semantics.md and the
+// Names of the presets: the four kernel ones (x86_64, arm64-4k/16k/64k) and the
 // scaled-down ones for fuzzing.
 const std::vector<std::string> &preset_names();
 // A preset with its default layout (sections, zones, pcp sizes).  nullopt for

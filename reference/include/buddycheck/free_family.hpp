@@ -1,4 +1,4 @@
-// The free family under test (kernel-semantics.md section 2) as a table of
+// The free family under test (reference/README.md, rows 2) as a table of
 // entry points, so that the per-page oracle, the batched reference, its
 // broken variants and (later) a candidate's C file run over the same model.
 #pragma once

@@ -25,7 +25,8 @@ struct chooser {
 	bool chance(unsigned percent) { return below(100) < percent; }
 };
 
-// splitmix64: fixed and portable, so a seed means the same history everywhere.
+// splitmix64 (splitmix.hpp): fixed and portable, so a seed means the same
+// history everywhere.
 struct rng_chooser final : chooser {
 	uint64_t state;
 	explicit rng_chooser(uint64_t seed) : state(seed) {}

@@ -162,7 +162,6 @@ class Model {
 	// ---- pageblocks ----
 	BC_ALWAYS_INLINE unsigned pageblock_mt(uint64_t pfn) const { return pageblock_mt_[pfn >> cfg_.pageblock_order]; }
 	void set_pageblock_mt(uint64_t pfn, unsigned mt) { pageblock_mt_[pfn >> cfg_.pageblock_order] = uint8_t(mt); }
-	bool pageblock_isolated(uint64_t pfn) const { return pageblock_mt(pfn) == MIGRATE_ISOLATE; }
 
 	// ---- the free path below the family under test ----
 	bool free_pages_prepare(page *p, unsigned order);
