@@ -3,9 +3,9 @@
 // traces and a randomized campaign with the candidate as the batched engine.
 //
 //   <runner> replay [--memmap M] TRACE           exit 0 pass, 1 counterexample, 2 bad input
-//   <runner> suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX
+//   <runner> suite --memmap M --corpus DIR --histories H --seed N --out PREFIX
 //            prints one line: RESULT {"verdict": ..., "chunks": N, "minimal": M, "traces": K[, "trace", "invariant", "line", "operation"], "message": ...}
-//   <runner> properties --seconds S --seed N --out PREFIX --candidate FILE.c [--isolate 1]
+//   <runner> properties --rounds R --seed N --out PREFIX --candidate FILE.c [--isolate 1]
 //            the stateful history property (properties/) with the candidate, in
 //            rounds of rapidcheck runs until it is falsified or time is up
 //            (--isolate: every case in a forked child, so that a sanitizer abort
@@ -152,7 +152,7 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 {
 	memmap_model mm = memmap_model::sparse;
 	std::string corpus, out = "candidate";
-	double seconds = 2;
+	uint64_t histories = 200;
 	uint64_t seed = 1;
 	for (int i = 0; i + 1 < argc; i += 2) {
 		std::string a = argv[i], v = argv[i + 1];
@@ -160,8 +160,8 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 			mm = *memmap_from_name(v);
 		else if (a == "--corpus")
 			corpus = v;
-		else if (a == "--seconds")
-			seconds = std::atof(v.c_str());
+		else if (a == "--histories")
+			histories = std::strtoull(v.c_str(), nullptr, 10);
 		else if (a == "--seed")
 			seed = std::strtoull(v.c_str(), nullptr, 0);
 		else if (a == "--out")
@@ -229,10 +229,11 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 		if (!run_one(adapt(t, mm), g.string()))
 			return 1;
 	}
-	// A bounded randomized campaign: generated histories on the scaled presets.
-	const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+	// A randomized campaign of generated histories on the scaled presets: a
+	// count, not a clock, so that the verdict does not depend on the
+	// machine's speed (the cell's wall-clock limit is the parent's).
 	const char *presets[] = {"small", "small-64k", "tiny"};
-	for (uint64_t i = 0; std::chrono::steady_clock::now() < deadline; i++) {
+	for (uint64_t i = 0; i < histories; i++) {
 		config c = *preset(presets[i % 3]);
 		c.memmap = mm;
 		kernel_like_zones(c);
@@ -256,15 +257,15 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 static int cmd_properties(int argc, char **argv, const free_family &fam)
 {
 	std::string out = "candidate", candidate = "FILE.c";
-	double seconds = 2;
+	uint64_t rounds = 1;
 	uint64_t seed = 1;
 	bool isolate = false;
 	for (int i = 0; i + 1 < argc; i += 2) {
 		std::string a = argv[i], v = argv[i + 1];
 		if (a == "--isolate")
 			isolate = v == "1";
-		else if (a == "--seconds")
-			seconds = std::atof(v.c_str());
+		else if (a == "--rounds")
+			rounds = std::max<uint64_t>(1, std::strtoull(v.c_str(), nullptr, 10));
 		else if (a == "--seed")
 			seed = std::strtoull(v.c_str(), nullptr, 0);
 		else if (a == "--out")
@@ -277,13 +278,12 @@ static int cmd_properties(int argc, char **argv, const free_family &fam)
 	props::target t{&fam, "--candidate " + candidate, prefix.filename().string() + "-properties", false, {}};
 	t.isolate = isolate;
 	t.crash_log = out + "-properties-crash.log";
-	// Rounds of 50 cases with successive seeds: the time bound is checked
-	// between rounds, and a falsified round is shrunk to the end.
-	const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+	// ROUNDS rounds of 50 cases with successive seeds (a count, not a clock:
+	// the same verdict on any machine); a falsified round is shrunk to the end.
 	rc::detail::TestParams params;
 	params.maxSuccess = 50;
 	int cases = 0;
-	for (uint64_t round = 0; round == 0 || std::chrono::steady_clock::now() < deadline; round++) {
+	for (uint64_t round = 0; round < rounds; round++) {
 		params.seed = seed * 1000003 + round;
 		const props::outcome o = props::check_quietly([&] { props::stateful_history(t); }, params);
 		cases += o.successes + (o.falsified ? 1 : 0);
@@ -312,8 +312,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && std::string(argv[1]) == "properties")
 		return cmd_properties(argc - 2, argv + 2, fam);
 	std::fprintf(stderr,
-		     "usage: %s replay [--memmap M] TRACE | suite --memmap M --corpus DIR --seconds S --seed N --out PREFIX"
-		     " | properties --seconds S --seed N --out PREFIX --candidate FILE.c\n",
+		     "usage: %s replay [--memmap M] TRACE | suite --memmap M --corpus DIR --histories H --seed N --out PREFIX"
+		     " | properties --rounds R --seed N --out PREFIX --candidate FILE.c\n",
 		     argv[0]);
 	return 2;
 }

@@ -18,13 +18,6 @@ namespace bc::cli {
 
 namespace {
 
-std::string num(double v)
-{
-	char b[32];
-	std::snprintf(b, sizeof b, "%g", v);
-	return b;
-}
-
 // The runner's RESULT line (a JSON object), or null.
 nlohmann::json result_of(const fs::path &stdout_file)
 {
@@ -53,6 +46,12 @@ std::string signal_name(int sig)
 	const char *abbrev = sigabbrev_np(sig);
 	return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
+
+// The work a time budget stands for, as counts: the same verdict on a fast
+// and a slow machine (measured on this project's machine under ASan: about
+// 100 generated histories, and 3 rounds of 50 property cases, a second).
+uint64_t campaign_histories(double seconds) { return uint64_t(std::llround(seconds * 100)); }
+uint64_t property_rounds(double seconds) { return std::max<uint64_t>(1, uint64_t(std::llround(seconds * 3))); }
 
 double cell_wall(const check_options &o, double own)
 {
@@ -151,8 +150,8 @@ struct suite_stage : stage {
 		const check_options &o = *c.opt;
 		const fs::path prefix = c.out / mm, log = c.out / (mm + ".log"), res = c.out / (mm + ".result");
 		child_spec s;
-		s.argv = {c.runner.string(), "suite", "--memmap", mm, "--corpus", c.corpus.string(), "--seconds", num(o.seconds), "--seed",
-			  std::to_string(o.seed), "--out", prefix.string()};
+		s.argv = {c.runner.string(), "suite", "--memmap", mm, "--corpus", c.corpus.string(), "--histories",
+			  std::to_string(campaign_histories(o.seconds)), "--seed", std::to_string(o.seed), "--out", prefix.string()};
 		s.env = sanitizer_env();
 		s.stdout_file = res;
 		s.stderr_file = log;
@@ -217,7 +216,8 @@ struct properties_stage : stage {
 		// forks a child per case so that the crash is shrunk too.
 		for (const char *isolate : {"0", "1"}) {
 			child_spec s;
-			s.argv = {c.runner.string(), "properties", "--seconds", num(o.property_seconds), "--seed", std::to_string(o.seed), "--out",
+			s.argv = {c.runner.string(), "properties", "--rounds", std::to_string(property_rounds(o.property_seconds)), "--seed",
+				  std::to_string(o.seed), "--out",
 				  (c.out / "candidate").string(), "--candidate", c.src->file.string(), "--isolate", isolate};
 			s.env = sanitizer_env(isolate[0] == '0'); // crashing children print dozens of reports while shrinking
 			s.stdout_file = res;
