@@ -8,6 +8,7 @@
 #pragma once
 
 #include "buddycheck/decode.hpp"
+#include "buddycheck/report.hpp"
 #include "buddycheck_candidate.h"
 
 #include <cstdio>

@@ -13,6 +13,7 @@
 //            RESULT {"verdict": "pass"|"falsified"|"error", "cases": N[, "ops", "trace", "invariant"], "message": ...}
 #include "buddycheck/generate.hpp"
 #include "buddycheck/replay.hpp"
+#include "buddycheck/report.hpp"
 #include "buddycheck_candidate.h"
 #include "stateful.hpp"
 

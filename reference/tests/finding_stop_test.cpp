@@ -8,6 +8,7 @@
 #include "buddycheck/free_family.hpp"
 #include "buddycheck/model.hpp"
 #include "buddycheck/replay.hpp"
+#include "buddycheck/report.hpp"
 #include "buddycheck/trace.hpp"
 
 #include <gtest/gtest.h>

@@ -13,6 +13,7 @@
 #include "buddycheck/invariants.hpp"
 #include "buddycheck/model.hpp"
 #include "buddycheck/replay.hpp"
+#include "buddycheck/report.hpp"
 #include "buddycheck/trace.hpp"
 
 #include <gtest/gtest.h>

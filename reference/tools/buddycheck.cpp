@@ -14,6 +14,7 @@
 #include "recipe.hpp"
 #include "stages.hpp"
 #include "buddycheck/replay.hpp"
+#include "buddycheck/report.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -93,14 +93,4 @@ class lockstep {
 	std::unique_ptr<impl> p;
 };
 
-// The human-readable report of a result (PASS line, or the counterexample
-// with its pfn map), as `buddycheck replay` prints it.
-std::string format_result(const trace &t, const replay_result &r, const replay_options &opt = {});
-
-// Text picture of [start, end) of a model: one character per pfn, rows of
-// 64, '|' before the first pfn of every section, '^' under marked pfns.
-std::string render_pfn_map(const Model &m, uint64_t start, uint64_t end, const std::vector<uint64_t> &marks = {});
-// The window render_pfn_map shows around a pfn.
-std::string render_pfn_map_around(const Model &m, uint64_t pfn, const std::vector<uint64_t> &marks = {});
-
 } // namespace bc
