@@ -1,17 +1,22 @@
 #include "process.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 namespace bc::cli {
 
@@ -68,14 +73,16 @@ extern "C" void on_interrupt(int sig)
 	_exit(128 + sig);
 }
 
-// Resident set of every process in group PGID, in bytes (a /proc walk).
-uint64_t group_rss(int pgid)
+// Resident set of each process group in GROUPS (pgid -> bytes, summed over
+// its processes), in one /proc walk for all of them.
+void group_rss(std::map<int, uint64_t> &groups)
 {
 	static const long page = sysconf(_SC_PAGESIZE);
-	uint64_t total = 0;
+	for (auto &g : groups)
+		g.second = 0;
 	DIR *d = opendir("/proc");
 	if (!d)
-		return 0;
+		return;
 	while (struct dirent *e = readdir(d)) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
@@ -107,11 +114,10 @@ uint64_t group_rss(int pgid)
 				break;
 			}
 		}
-		if (pgrp == pgid)
-			total += rss * uint64_t(page);
+		if (auto it = groups.find(int(pgrp)); it != groups.end())
+			it->second += rss * uint64_t(page);
 	}
 	closedir(d);
-	return total;
 }
 
 int open_out(const std::filesystem::path &p)
@@ -122,6 +128,23 @@ int open_out(const std::filesystem::path &p)
 }
 
 } // namespace
+
+std::string shell_line(const std::vector<std::string> &argv)
+{
+	std::string s;
+	for (const auto &a : argv) {
+		const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@%") ==
+							   std::string::npos;
+		std::string q = plain ? a : "'";
+		if (!plain) {
+			for (char ch : a)
+				q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+			q += "'";
+		}
+		s += (s.empty() ? "" : " ") + q;
+	}
+	return s;
+}
 
 double now_seconds()
 {
@@ -166,34 +189,53 @@ size_t supervisor::start(const child_spec &spec)
 	running r;
 	r.lim = spec.lim;
 	r.started = now_seconds();
-	// Opened before the fork so that an unwritable output is the parent's error.
-	int out = spec.inherit_output ? dup(1) : open_out(spec.stdout_file);
-	int err = spec.inherit_output ? dup(2) : spec.stderr_to_stdout ? -1 : open_out(spec.stderr_file);
-	if (out < 0 || (!spec.stderr_to_stdout && err < 0)) {
-		r.out.k = child_outcome::spawn_failed;
-		r.out.error = "cannot write " + (out < 0 ? spec.stdout_file : spec.stderr_file).string() + ": " + std::strerror(errno);
-		r.done = true;
+	int out = -1, err = -1;
+	auto failed = [&](std::string why) {
 		if (out >= 0)
 			close(out);
 		if (err >= 0)
 			close(err);
-		kids_.push_back(r);
-		return kids_.size() - 1;
-	}
-	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) != 0) {
-		r.out.error = std::strerror(errno);
+		r.out.k = child_outcome::spawn_failed;
+		r.out.error = std::move(why);
 		r.done = true;
-		close(out);
-		if (err >= 0)
-			close(err);
 		kids_.push_back(r);
 		return kids_.size() - 1;
+	};
+	// Opened before the fork so that an unwritable output is the parent's error.
+	out = spec.inherit_output ? dup(1) : open_out(spec.stdout_file);
+	if (out < 0)
+		return failed("cannot write " + spec.stdout_file.string() + ": " + std::strerror(errno));
+	err = spec.inherit_output ? dup(2) : spec.stderr_to_stdout ? -1 : open_out(spec.stderr_file);
+	if (!spec.stderr_to_stdout && err < 0)
+		return failed("cannot write " + spec.stderr_file.string() + ": " + std::strerror(errno));
+	const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int ready[2];
+	if (in < 0 || pipe2(ready, O_CLOEXEC) != 0) {
+		if (in >= 0)
+			close(in);
+		return failed(std::strerror(errno));
 	}
+	// Everything the child needs is made before the fork: buddycheck has
+	// threads (the proofs run beside the stages), so the child may only
+	// make async-signal-safe calls (no malloc, no setenv) until it execs.
 	std::vector<char *> argv;
 	for (const auto &a : spec.argv)
 		argv.push_back(const_cast<char *>(a.c_str()));
 	argv.push_back(nullptr);
+	std::vector<std::string> env_strings;
+	for (char **e = environ; *e; e++) {
+		const std::string_view kv(*e);
+		const auto name = kv.substr(0, kv.find('='));
+		if (std::none_of(spec.env.begin(), spec.env.end(), [&](const auto &x) { return x.first == name; }))
+			env_strings.emplace_back(kv);
+	}
+	for (const auto &[k, v] : spec.env)
+		env_strings.push_back(k + "=" + v);
+	std::vector<char *> envp;
+	for (auto &e : env_strings)
+		envp.push_back(e.data());
+	envp.push_back(nullptr);
+	const bool stderr_is_out = spec.stderr_to_stdout && !spec.inherit_output;
 	// Blocked across the fork: the child must not run our handler.
 	sigset_t all, old;
 	sigfillset(&all);
@@ -208,18 +250,10 @@ size_t supervisor::start(const child_spec &spec)
 			sigaction(s, &dfl, nullptr);
 		sigprocmask(SIG_SETMASK, &old, nullptr);
 		dup2(out, 1);
-		dup2(spec.stderr_to_stdout && !spec.inherit_output ? out : err, 2);
-		int in = open("/dev/null", O_RDONLY);
-		if (in >= 0)
-			dup2(in, 0);
-		for (const auto &[k, v] : spec.env)
-			setenv(k.c_str(), v.c_str(), 1);
-		if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) {
-			int e = errno;
-			(void)!write(ready[1], &e, sizeof e);
-			_exit(127);
-		}
-		execvp(argv[0], argv.data());
+		dup2(stderr_is_out ? out : err, 2);
+		dup2(in, 0);
+		if (spec.cwd.empty() || chdir(spec.cwd.c_str()) == 0)
+			execvpe(argv[0], argv.data(), envp.data());
 		int e = errno;
 		(void)!write(ready[1], &e, sizeof e);
 		_exit(127);
@@ -228,18 +262,19 @@ size_t supervisor::start(const child_spec &spec)
 		setpgid(pid, pid); // also here: no window in which the group does not exist
 		add_group(pid);
 	}
+	const int fork_errno = errno;
 	sigprocmask(SIG_SETMASK, &old, nullptr);
 	close(ready[1]);
-	close(out);
-	if (err >= 0)
-		close(err);
+	close(in);
 	if (pid < 0) {
 		close(ready[0]);
-		r.out.error = std::string("fork: ") + std::strerror(errno);
-		r.done = true;
-		kids_.push_back(r);
-		return kids_.size() - 1;
+		return failed(std::string("fork: ") + std::strerror(fork_errno));
 	}
+	close(out);
+	out = -1;
+	if (err >= 0)
+		close(err);
+	err = -1;
 	// The exec either succeeds (the pipe closes empty) or sends its errno.
 	int e = 0;
 	ssize_t n;
@@ -247,14 +282,12 @@ size_t supervisor::start(const child_spec &spec)
 		n = read(ready[0], &e, sizeof e);
 	while (n < 0 && errno == EINTR);
 	close(ready[0]);
-	r.pid = pid;
 	if (n == sizeof e) {
 		waitpid(pid, nullptr, 0);
 		remove_group(pid);
-		r.out.k = child_outcome::spawn_failed;
-		r.out.error = spec.argv[0] + ": " + std::strerror(e);
-		r.done = true;
+		return failed(spec.argv[0] + ": " + std::strerror(e));
 	}
+	r.pid = pid;
 	kids_.push_back(r);
 	return kids_.size() - 1;
 }
@@ -265,7 +298,14 @@ std::vector<child_outcome> supervisor::wait_all()
 	for (;;) {
 		bool any = false;
 		const double t = now_seconds();
-		const bool sample_rss = polls % 5 == 0;
+		// Every 100 ms: the memory of every limited group, in one /proc walk.
+		std::map<int, uint64_t> rss;
+		if (polls % 5 == 0)
+			for (const auto &r : kids_)
+				if (!r.done && r.lim.rss_bytes)
+					rss[r.pid] = 0;
+		if (!rss.empty())
+			group_rss(rss);
 		for (auto &r : kids_) {
 			if (r.done)
 				continue;
@@ -294,10 +334,9 @@ std::vector<child_outcome> supervisor::wait_all()
 			if (r.lim.wall_seconds > 0 && r.out.seconds > r.lim.wall_seconds) {
 				r.out.k = child_outcome::timeout;
 				over = true;
-			} else if (sample_rss && r.lim.rss_bytes) {
-				const uint64_t rss = group_rss(r.pid);
-				r.out.peak_rss = std::max(r.out.peak_rss, rss);
-				if (rss > r.lim.rss_bytes) {
+			} else if (auto it = rss.find(r.pid); it != rss.end()) {
+				r.out.peak_rss = std::max(r.out.peak_rss, it->second);
+				if (it->second > r.lim.rss_bytes) {
 					r.out.k = child_outcome::oom;
 					over = true;
 				}

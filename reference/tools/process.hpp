@@ -66,6 +66,10 @@ child_outcome run_child(const child_spec &spec);
 // with exit status 128 + signal and a line saying so.  SIGHUP likewise.
 void install_interrupt_handlers();
 
+// ARGV as one line a shell reads back the same (single quotes where needed):
+// the commands buddycheck prints, and the flags in cache stamps.
+std::string shell_line(const std::vector<std::string> &argv);
+
 // Seconds on the monotonic clock.
 double now_seconds();
 
