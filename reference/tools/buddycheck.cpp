@@ -106,15 +106,8 @@ static int cmd_replay(const replay_args &a)
 			return 2;
 		}
 		cli::build_result b = cli::build_candidate(src, "runner");
-		if (b.status != cli::build_result::ok) {
-			std::fputs(b.output.c_str(), stderr);
-			if (b.status == cli::build_result::compile_error) {
-				std::fprintf(stderr, "buddycheck: %s does not compile\n", candidate.c_str());
-				return 2;
-			}
-			std::fprintf(stderr, "buddycheck: cannot build %s (buddycheck's own failure)\n", candidate.c_str());
-			return 3;
-		}
+		if (b.status != cli::build_result::ok)
+			return cli::report_build_failure(b, candidate);
 		int status = 0;
 		for (const auto &f : files) {
 			cli::child_spec s;
@@ -346,13 +339,8 @@ static int cmd_bench(const std::vector<std::string> &args)
 			return 2;
 		}
 		cli::build_result b = cli::build_candidate(src, "bench");
-		if (b.status != cli::build_result::ok) {
-			std::fputs(b.output.c_str(), stderr);
-			std::fprintf(stderr, b.status == cli::build_result::compile_error ? "buddycheck: %s does not compile\n"
-											 : "buddycheck: cannot build %s (buddycheck's own failure)\n",
-				     pass[i + 1].c_str());
-			return b.status == cli::build_result::compile_error ? 2 : 3;
-		}
+		if (b.status != cli::build_result::ok)
+			return cli::report_build_failure(b, pass[i + 1]);
 		bin = b.binary.string();
 		pass[i + 1] = src.file.string();
 		break;

@@ -111,24 +111,6 @@ size_t binary_byte(const std::string &data)
 	return std::string::npos;
 }
 
-std::string quote_arg(const std::string &s)
-{
-	if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@") == std::string::npos)
-		return s;
-	std::string q = "'";
-	for (char c : s)
-		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return q + "'";
-}
-
-std::string command_line(const std::vector<std::string> &argv)
-{
-	std::string s;
-	for (const auto &a : argv)
-		s += (s.empty() ? "" : " ") + quote_arg(a);
-	return s;
-}
-
 // What a compiler is: the file it resolves to (through PATH and symlinks),
 // its size and time: an upgrade is a new key, without running it.
 std::string compiler_identity(const std::string &cc)
@@ -262,7 +244,7 @@ build_result build_with(const candidate_source &c, const std::string &entry_name
 	const std::string wrapper = make_wrapper(c.file, c.text);
 	std::string stamp = "buddycheck-build 1\nbuddycheck " + t.version + " " + t.file.string() + "\n";
 	stamp += "cc " + compiler_identity(t.cc) + "\ncxx " + compiler_identity(t.cxx) + "\n";
-	stamp += "cflags " + command_line(cflags) + "\nldflags " + command_line(rc.ldflags) + "\n";
+	stamp += "cflags " + shell_line(cflags) + "\nldflags " + shell_line(rc.ldflags) + "\n";
 	for (const auto &l : libs)
 		stamp += "lib " + file_identity(l) + "\n";
 	stamp += "shim " + includes_fingerprint(t) + "\n";
@@ -297,7 +279,7 @@ build_result build_with(const candidate_source &c, const std::string &entry_name
 			// Say it in terms of the user's file: its own messages when it
 			// does not compile alone, else its entry points do not fit.
 			std::vector<std::string> alone = cc;
-			for (const auto &d : defined_entry_points(c.text))
+			for (const auto &d : c.defined)
 				alone.push_back("-DBC_CANDIDATE_DEFINES_" + d.name + "=1");
 			alone.push_back("-fsyntax-only");
 			alone.push_back("-xc");
@@ -352,8 +334,16 @@ std::string runtime_sources_hash(const fs::path &src)
 }
 
 // The model, shim and harnesses instrumented for libFuzzer: a cache entry
-// with lib/<relative path of each library>.
+// with lib/<relative path of each library>.  Looked up once per process
+// (every candidate's two fuzzers link the same one).
+build_result fuzz_runtime_lookup();
 build_result fuzz_runtime()
+{
+	static const build_result r = fuzz_runtime_lookup();
+	return r;
+}
+
+build_result fuzz_runtime_lookup()
 {
 	const toolchain &t = load_toolchain();
 	const fs::path src = t.fuzz_source_dir;
@@ -365,7 +355,7 @@ build_result fuzz_runtime()
 		for (const auto &l : rc.runtime_libs)
 			libs.insert(l);
 	std::string stamp = "buddycheck-fuzz-runtime 1\ncc " + compiler_identity(t.cc) + "\ncxx " + compiler_identity(t.cxx) +
-			    "\nargs " + command_line(t.fuzz_cmake_args) + "\nsources " + runtime_sources_hash(src) + "\n";
+			    "\nargs " + shell_line(t.fuzz_cmake_args) + "\nsources " + runtime_sources_hash(src) + "\n";
 	bool failed_build = false;
 	const cache_lookup l = cache_get("fuzz-runtime", stamp, [&](const fs::path &tmp, std::string &log) {
 		const fs::path b = tmp / "build";
@@ -383,7 +373,7 @@ build_result fuzz_runtime()
 			const child_outcome o = run_child(s);
 			log += slurp(tmp / "build.log.part");
 			if (!o.ok()) {
-				log += "buddycheck: " + command_line(argv) + ": " + o.describe() + "\n";
+				log += "buddycheck: " + shell_line(argv) + ": " + o.describe() + "\n";
 				failed_build = true;
 				return false;
 			}
@@ -549,6 +539,19 @@ std::string make_wrapper(const fs::path &candidate, const std::string &source)
 		w << "\t." << d.name << " = " << d.name << ",\n";
 	w << "};\n";
 	return w.str();
+}
+
+int report_build_failure(const build_result &b, const std::string &name)
+{
+	std::fputs(b.output.c_str(), stderr);
+	if (!b.output.empty() && b.output.back() != '\n')
+		std::fputc('\n', stderr);
+	if (b.status == build_result::compile_error) {
+		std::fprintf(stderr, "buddycheck: %s does not compile\n", name.c_str());
+		return 2;
+	}
+	std::fprintf(stderr, "buddycheck: cannot build %s (buddycheck's own failure)\n", name.c_str());
+	return 3;
 }
 
 build_result build_candidate(const candidate_source &c, const std::string &recipe_name)

@@ -45,6 +45,11 @@ struct build_result {
 	std::string output; // the compiler's messages (compile_error), or what failed (tool_error)
 	bool cached = false;
 };
+// A build that did not succeed, said on stderr: the compiler's messages
+// and "NAME does not compile" (returns 2, bad input), or what failed and
+// that it is buddycheck's own failure (returns 3).
+int report_build_failure(const build_result &b, const std::string &name);
+
 // The candidate's runner (recipe "runner") or bench binary ("bench").
 build_result build_candidate(const candidate_source &c, const std::string &recipe_name);
 // Its libFuzzer binary for target "differential" or "bulk", linked with the

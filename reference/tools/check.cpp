@@ -26,16 +26,6 @@ namespace bc::cli {
 
 namespace {
 
-fs::path self_path()
-{
-	std::error_code ec;
-	std::string p = fs::read_symlink("/proc/self/exe", ec).string();
-	const std::string deleted = " (deleted)"; // rebuilt while it runs
-	if (p.size() > deleted.size() && p.compare(p.size() - deleted.size(), deleted.size(), deleted) == 0)
-		p.resize(p.size() - deleted.size());
-	return ec ? fs::path("buddycheck") : fs::path(p);
-}
-
 // What a built-in candidate's header comment expects, per column.
 std::map<std::string, std::string> expected_verdicts(const std::string &text)
 {
@@ -229,15 +219,8 @@ int run_check(const check_options &opt)
 			continue;
 		}
 		build_result b = build_candidate(src, "runner");
-		if (b.status == build_result::compile_error) {
-			std::fputs(b.output.c_str(), stderr);
-			std::fprintf(stderr, "buddycheck: %s does not compile\n", a.c_str());
-			bad_input = true;
-			continue;
-		}
 		if (b.status != build_result::ok) {
-			std::fprintf(stderr, "%s\nbuddycheck: cannot build %s (buddycheck's own failure)\n", b.output.c_str(), a.c_str());
-			own_failure = true;
+			(report_build_failure(b, a) == exit_bad_input ? bad_input : own_failure) = true;
 			continue;
 		}
 		// One directory per candidate; files of the same name from two

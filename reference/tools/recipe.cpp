@@ -11,12 +11,7 @@ namespace bc::cli {
 
 namespace {
 
-fs::path self_dir()
-{
-	std::error_code ec;
-	fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-	return ec ? fs::current_path() : exe.parent_path();
-}
+fs::path self_dir() { return self_path().parent_path(); }
 
 std::vector<std::string> strings(const nlohmann::json &j, const char *key, const std::string &prefix)
 {
@@ -94,6 +89,17 @@ toolchain load()
 }
 
 } // namespace
+
+// The running binary, also after it was rebuilt under it (" (deleted)").
+fs::path self_path()
+{
+	std::error_code ec;
+	std::string p = fs::read_symlink("/proc/self/exe", ec).string();
+	const std::string deleted = " (deleted)"; // rebuilt while it runs
+	if (p.size() > deleted.size() && p.compare(p.size() - deleted.size(), deleted.size(), deleted) == 0)
+		p.resize(p.size() - deleted.size());
+	return ec ? fs::current_path() / "buddycheck" : fs::path(p);
+}
 
 const toolchain &load_toolchain()
 {

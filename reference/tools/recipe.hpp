@@ -34,6 +34,10 @@ struct toolchain {
 // tool_failure when there is none or it does not parse.
 const toolchain &load_toolchain();
 
+// The buddycheck binary that runs (the printed commands name it; the
+// recipes lie beside it or under its prefix).
+std::filesystem::path self_path();
+
 // buddycheck's own failure (not the user's input): exit status 3.
 struct tool_failure {
 	std::string message;

@@ -63,26 +63,40 @@ limits cell_limits(const check_options &o, double own_seconds)
 	return {cell_wall(o, own_seconds), o.cell_memory_mb << 20};
 }
 
+// The candidate's frames of a crash report: "at:" where it happened,
+// "from:" its callers (the stack's first frame is that place too).
+std::string stack_lines(const crash_report &cr)
+{
+	if (cr.frame.empty())
+		return "";
+	std::string s = "\n    at:     " + cr.frame;
+	for (size_t i = 1; i < cr.stack.size(); i++)
+		s += "\n    from:   " + cr.stack[i];
+	return s;
+}
+
 // What a runner's end means when it printed no RESULT: the limit it hit, or
 // a crash of the candidate (with its report), or buddycheck's own failure.
-cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const fs::path &log, const fs::path &running,
-			  const fs::path &kept, const std::string &where)
+// A suite runner (PREFIX not empty) leaves PREFIX-running.trace (the trace it
+// was in, kept as PREFIX.trace) and PREFIX.progress (the operation).
+cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const fs::path &log, const std::string &prefix,
+			  const std::string &where)
 {
 	cell x;
 	std::error_code ec;
 	std::string origin;
-	if (fs::exists(running, ec)) {
+	const fs::path running = prefix + "-running.trace", kept = prefix + ".trace";
+	if (!prefix.empty() && fs::exists(running, ec)) {
 		std::ifstream in(running);
 		std::getline(in, origin);
 		if (origin.rfind("# ", 0) == 0)
 			origin = origin.substr(2);
 		fs::rename(running, kept, ec);
 	}
-	// The operation it was in, which the runner published (suite only).
+	// The operation it was in, which the runner published.
 	std::string operation;
-	if (!running.empty()) {
-		fs::path prog = running.string();
-		prog = prog.string().substr(0, prog.string().size() - std::string("-running.trace").size()) + ".progress";
+	if (!prefix.empty()) {
+		const fs::path prog = prefix + ".progress";
 		std::string p = slurp(prog);
 		p = p.substr(0, p.find('\0'));
 		if (const size_t nl = p.find('\n'); nl != std::string::npos) {
@@ -117,14 +131,12 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 			what = "the candidate crashed: " + o.describe();
 		}
 		if (!cr.frame.empty())
-			what += "\n    at:     " + cr.frame;
+			what += stack_lines(cr);
 		else
 			// Candidate code ran in that process and may have corrupted it,
 			// so the crash is its finding; but say what the stack shows.
 			what += "\n    at:     no frame of " + file + " in the stack (if the candidate did not corrupt memory, "
 				"this is buddycheck's own bug: the log has the whole report)";
-		for (size_t i = 1; i < cr.stack.size(); i++)
-			what += "\n    from:   " + cr.stack[i];
 	}
 	std::string note = file + " [" + where + "]: " + what;
 	if (!operation.empty())
@@ -132,7 +144,7 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 	else if (!origin.empty())
 		note += "\n    while:  " + origin;
 	note += "\n    log:    " + log.string();
-	if (fs::exists(kept, ec))
+	if (!prefix.empty() && fs::exists(kept, ec))
 		note += "\n    trace:  " + kept.string();
 	x.notes.push_back(note);
 	return x;
@@ -168,7 +180,7 @@ struct suite_stage : stage {
 			return x;
 		}
 		if (r.is_null())
-			return ended_without_result(c, out, log, prefix.string() + "-running.trace", prefix.string() + ".trace", mm);
+			return ended_without_result(c, out, log, prefix.string(), mm);
 		std::error_code pec;
 		fs::remove(prefix.string() + ".progress", pec);
 		cell x;
@@ -229,7 +241,7 @@ struct properties_stage : stage {
 				break;
 		}
 		if (r.is_null())
-			return ended_without_result(c, out, log, "", "", "properties");
+			return ended_without_result(c, out, log, "", "properties");
 		cell x;
 		const std::string v = str(r, "verdict");
 		x.expect = v;
@@ -341,10 +353,7 @@ struct fuzz_stage : stage {
 					break;
 				}
 			}
-			if (!cr.frame.empty())
-				what += "\n    at:     " + cr.frame;
-			for (size_t f = 1; f < cr.stack.size(); f++)
-				what += "\n    from:   " + cr.stack[f];
+			what += stack_lines(cr);
 			const std::string bytes = slurp(artifact);
 			decode_options dopt;
 			dopt.target = std::string(target) == "bulk" ? decode_target::bulk : decode_target::differential;
@@ -376,23 +385,6 @@ std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt)
 	if (opt.fuzz_seconds > 0)
 		v.push_back(std::make_unique<fuzz_stage>());
 	return v;
-}
-
-std::string shell_line(const std::vector<std::string> &argv)
-{
-	std::string s;
-	for (const auto &a : argv) {
-		const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./,:@%") ==
-							   std::string::npos;
-		std::string q = plain ? a : "'";
-		if (!plain) {
-			for (char ch : a)
-				q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-			q += "'";
-		}
-		s += (s.empty() ? "" : " ") + q;
-	}
-	return s;
 }
 
 crash_report read_crash_report(const std::string &log, const fs::path &file)

@@ -43,9 +43,6 @@ struct stage {
 // The stages `check` runs, in column order, for these options.
 std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt);
 
-// A shell-pasteable command line.
-std::string shell_line(const std::vector<std::string> &argv);
-
 // From a sanitizer's or the C runtime's report in LOG: its headline and the
 // first frame in FILE ("file.c:12 in func"), or empty.
 struct crash_report {
