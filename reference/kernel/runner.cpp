@@ -115,8 +115,7 @@ static std::string one_line(std::string s)
 }
 
 // A page shared with the parent (mmap of PREFIX.progress): the trace and
-// the operation running now, NUL-terminated, length last.  No system call
-// per operation.
+// the operation running now, NUL-terminated.  No system call per operation.
 struct progress_page {
 	static constexpr size_t size = 4096;
 	char *page = nullptr;
@@ -142,10 +141,7 @@ struct progress_page {
 	{
 		if (!page)
 			return;
-		const std::string line = origin + "\n" + std::to_string(o.line) + ": " + o.text;
-		const size_t n = std::min(line.size(), size - 1);
-		std::memcpy(page, line.data(), n);
-		page[n] = 0;
+		std::snprintf(page, size, "%s\n%d: %s", origin.c_str(), o.line, o.text.c_str()); // cut at the page, NUL-terminated
 	}
 };
 
@@ -176,22 +172,11 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 		std::ofstream(current) << "# " << origin << "\n" << trace_text(t, 0);
 		replay_options opt;
 		opt.batched = &fam;
-		// replay(), with the operation about to run published for the
-		// parent: a candidate that hangs or eats memory in it is killed,
-		// and the parent names the operation.
-		replay_result r;
-		{
-			lockstep ls(t.cfg, opt, t.file);
-			bool ended = false;
-			for (const op &o : t.ops) {
-				progress.publish(origin, o);
-				if (!ls.step(o)) {
-					ended = true;
-					break;
-				}
-			}
-			r = ended ? ls.result() : ls.finish();
-		}
+		// The operation about to run, published for the parent: a
+		// candidate that hangs or eats memory in it is killed, and the
+		// parent names the operation.
+		opt.before_op = [&](const op &o) { progress.publish(origin, o); };
+		replay_result r = replay(t, opt);
 		replay_options ref;
 		ref.render_map = false;
 		replay_result rr = replay(t, ref);

@@ -832,9 +832,12 @@ bool lockstep::last_alloc_failed() const { return p->oracle.alloc_failed; }
 replay_result replay(const trace &t, const replay_options &opt)
 {
 	lockstep ls(t.cfg, opt, t.file);
-	for (const op &o : t.ops)
+	for (const op &o : t.ops) {
+		if (opt.before_op)
+			opt.before_op(o);
 		if (!ls.step(o))
 			return ls.result();
+	}
 	return ls.finish();
 }
 

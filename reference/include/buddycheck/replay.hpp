@@ -3,6 +3,8 @@
 // and the differential equality at every `check` and at the end.
 #pragma once
 
+#include <functional>
+
 #include "buddycheck/free_family.hpp"
 #include "buddycheck/invariants.hpp"
 #include "buddycheck/model.hpp"
@@ -30,6 +32,9 @@ struct replay_options {
 	// is the per-page code every other check is measured against (the
 	// differential check still compares the two states at the end).
 	bool check_oracle_per_op = true;
+	// replay() calls this before each operation (the candidate runner
+	// publishes the operation it is in, for a parent that may kill it).
+	std::function<void(const op &)> before_op;
 };
 
 struct replay_result {
