@@ -14,7 +14,7 @@
 set(bc_data ${CMAKE_INSTALL_DATADIR}/buddycheck)
 install(TARGETS buddycheck RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_BINARY_DIR}/reference/install/recipes.json DESTINATION ${bc_data})
-install(TARGETS buddycheck_candidate_runner buddycheck_properties buddycheck_kernel_shim buddycheck_reference
+install(TARGETS buddycheck_candidate_runner buddycheck_properties buddycheck_kernel_shim buddycheck_trace buddycheck_model buddycheck_base
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}/buddycheck)
 if(TARGET proofs)
   install(TARGETS proofs RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/buddycheck)
@@ -24,7 +24,8 @@ if(TARGET buddycheck_bench)
   install(TARGETS buddycheck-bench RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/buddycheck)
 endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/kernel/include/ DESTINATION ${bc_data}/include/kernel)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/include/ DESTINATION ${bc_data}/include/model)
+# The model's headers the candidate's C sees (page.h, free_family.hpp).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/model/include/ DESTINATION ${bc_data}/include/model)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/kernel/mm/ DESTINATION ${bc_data}/include/mm)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/candidates/ DESTINATION ${bc_data}/reference/candidates FILES_MATCHING PATTERN "*.c")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/corpus/ DESTINATION ${bc_data}/corpus)

@@ -1,6 +1,6 @@
 #include "stages.hpp"
 
-#include "files.hpp"
+#include "buddycheck/files.hpp"
 
 #include "buddycheck/decode.hpp"
 

@@ -6,6 +6,7 @@
 //   bench    the seeds' experiments on the model (runs buddycheck-bench)
 //   cache    the build cache (cache.cpp)
 #include "buddycheck/decode.hpp"
+#include "buddycheck/files.hpp"
 #include "buddycheck/generate.hpp"
 #include "cache.hpp"
 #include "candidate.hpp"
@@ -290,12 +291,11 @@ static int cmd_decode(const decode_args &a)
 	decode_options opt = a.opt;
 	opt.target = a.target == "bulk" ? decode_target::bulk : decode_target::differential;
 	const std::string &file = a.file;
-	std::ifstream in(file, std::ios::binary);
-	if (!in) {
-		std::fprintf(stderr, "%s:0: cannot open: %s\n", file.c_str(), std::strerror(errno));
+	std::string bytes;
+	if (auto err = read_file(file, bytes)) {
+		std::fprintf(stderr, "%s:0: %s\n", file.c_str(), err->c_str());
 		return 2;
 	}
-	std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 	std::fputs(decode_trace(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), opt).c_str(), stdout);
 	return 0;
 }
@@ -303,12 +303,11 @@ static int cmd_decode(const decode_args &a)
 // The generated wrapper of a candidate (what the fuzz build compiles).
 static int cmd_wrapper(const std::string &file, const std::string &out_file)
 {
-	std::ifstream in(file, std::ios::binary);
-	if (!in) {
-		std::fprintf(stderr, "%s:0: cannot open: %s\n", file.c_str(), std::strerror(errno));
+	std::string source;
+	if (auto err = read_file(file, source)) {
+		std::fprintf(stderr, "%s:0: %s\n", file.c_str(), err->c_str());
 		return 2;
 	}
-	std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 	std::string text = cli::make_wrapper(fs::absolute(file), source);
 	std::ofstream out(out_file);
 	out << text;

@@ -1,6 +1,6 @@
 #include "check.hpp"
 
-#include "files.hpp"
+#include "buddycheck/files.hpp"
 
 #include "cache.hpp"
 #include "candidate.hpp"

@@ -1,6 +1,6 @@
 #include "cache.hpp"
 
-#include "files.hpp"
+#include "buddycheck/files.hpp"
 
 #include <algorithm>
 #include <cerrno>

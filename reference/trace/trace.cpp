@@ -1,5 +1,6 @@
 #include "buddycheck/trace.hpp"
 
+#include "buddycheck/files.hpp"
 #include "buddycheck/format.hpp"
 #include "buddycheck/model.hpp"
 
@@ -592,12 +593,10 @@ void clear_op(op &o)
 
 std::optional<trace_error> load_trace(const std::string &path, trace &out)
 {
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		return trace_error{path, 0, std::string("cannot open: ") + std::strerror(errno)};
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return parse_trace(ss.str(), path, out);
+	std::string text;
+	if (auto err = read_file(path, text))
+		return trace_error{path, 0, *err};
+	return parse_trace(text, path, out);
 }
 
 std::string config_to_trace(const config &c)

@@ -1,6 +1,7 @@
 #include "buddycheck/model.hpp"
 
 #include "buddycheck/chunk.hpp"
+#include "buddycheck/fault.hpp"
 #include "buddycheck/format.hpp"
 #include "buddycheck/free_family.hpp"
 
@@ -25,13 +26,9 @@
 #define BC_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-// Model canaries.  The fuzz build compiles this file once more per entry of
-// fuzz/model_canaries.txt with BUDDYCHECK_MODEL_MUTANT_<DEFECT> defined: the
-// `#ifdef BUDDYCHECK_MODEL_MUTANT_...` blocks below are deliberate defects of
-// the model, one per canary, so that the invariant checker's reports (which a
-// correct model never triggers) are shown to fire on a fuzzed history.  No
-// other build defines any of them: every such block is then empty, or keeps
-// the line it would break.
+// Model canaries: each `if constexpr (fault::at(fault::NAME))` below is a
+// fault point (buddycheck/fault.hpp), compiled in only by that canary's fuzz
+// build; in the model that judges candidates every one is a constant false.
 
 namespace bc {
 
@@ -225,10 +222,9 @@ BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 		init_page(&flat_map_[pfn], pfn);
 		if (!present_[pfn >> sec_shift_])
 			flat_map_[pfn].flags.f |= 1UL << PG_reserved;
-#ifdef BUDDYCHECK_MODEL_MUTANT_MEMMAP_RESERVES_SECTION_AFTER_HOLE
-		else if ((pfn >> sec_shift_) > 0 && !present_[(pfn >> sec_shift_) - 1])
-			flat_map_[pfn].flags.f |= 1UL << PG_reserved; // DEFECT: the section after a hole too
-#endif
+		else if constexpr (fault::at(fault::memmap_reserves_section_after_hole))
+			if ((pfn >> sec_shift_) > 0 && !present_[(pfn >> sec_shift_) - 1])
+				flat_map_[pfn].flags.f |= 1UL << PG_reserved;
 	}
 	// SPARSEMEM_VMEMMAP maps no memmap for absent sections: make touching
 	// one visible to AddressSanitizer.  FLATMEM has struct pages there.
@@ -252,33 +248,25 @@ BC_NO_COVERAGE void Model::init_free_memory()
 	const uint64_t pps = cfg_.pages_per_section();
 	for (zone &z : zones_) {
 		for (uint64_t s = z.zone_start_pfn >> sec_shift_; s < cfg_.nr_sections && (s << sec_shift_) < z.zone_end_pfn; s++) {
-#ifdef BUDDYCHECK_MODEL_MUTANT_FLATMEM_BOOT_FREES_HOLES
-			// DEFECT: asks whether the section has struct pages, not whether
-			// it is present; FLATMEM's memmap covers the holes too.
-			if (!present_[s] && cfg_.memmap != memmap_model::flat)
-#else
-			if (!present_[s])
-#endif
+			bool absent = !present_[s];
+			if constexpr (fault::at(fault::flatmem_boot_frees_holes))
+				absent = absent && cfg_.memmap != memmap_model::flat;
+			if (absent)
 				continue;
 			uint64_t pfn = std::max(z.zone_start_pfn, s * pps);
 			uint64_t end = std::min(z.zone_end_pfn, (s + 1) * pps);
-#ifdef BUDDYCHECK_MODEL_MUTANT_BOOT_LAST_ZONE_TO_SECTION_END
-			// DEFECT: the last zone is freed to the end of its section, as if
-			// memory ended there: reserved pfns after a short zone are freed.
-			if (&z == &zones_.back())
-				end = (s + 1) * pps;
-#endif
+			if constexpr (fault::at(fault::boot_last_zone_to_section_end))
+				if (&z == &zones_.back())
+					end = (s + 1) * pps;
 			uint64_t count = end - pfn;
 			while (count) {
 				auto step = next_chunk<u64_word>(pfn, count, max_order());
-#ifdef BUDDYCHECK_MODEL_MUTANT_BOOT_CHUNKS_UNALIGNED
-				// DEFECT: the order is bounded by the count and the room left in
-				// the pfn's MAX_PAGE_ORDER block, not by the pfn's alignment.
-				const uint64_t room = cfg_.max_order_nr_pages() - (pfn & (cfg_.max_order_nr_pages() - 1));
-				step.order = u64_word::ilog2(std::min(count, room));
-				step.next_pfn = pfn + (uint64_t(1) << step.order);
-				step.next_count = count - (uint64_t(1) << step.order);
-#endif
+				if constexpr (fault::at(fault::boot_chunks_unaligned)) {
+					const uint64_t room = cfg_.max_order_nr_pages() - (pfn & (cfg_.max_order_nr_pages() - 1));
+					step.order = u64_word::ilog2(std::min(count, room));
+					step.next_pfn = pfn + (uint64_t(1) << step.order);
+					step.next_count = count - (uint64_t(1) << step.order);
+				}
 				unsigned order = unsigned(step.order);
 				unsigned mt = pageblock_mt(pfn);
 				if (order > cfg_.pageblock_order)
@@ -382,9 +370,8 @@ void Model::add_to_free_list(page *p, uint64_t pfn, zone &z, unsigned order, uns
 		list_add_tail(&p->buddy_list, &fa.free_list[mt]);
 	else
 		list_add_head(&p->buddy_list, &fa.free_list[mt]);
-#ifndef BUDDYCHECK_MODEL_MUTANT_NR_FREE_NOT_INCREMENTED // DEFECT if defined: nr_free misses the block
-	fa.nr_free++;
-#endif
+	if constexpr (!fault::at(fault::nr_free_not_incremented))
+		fa.nr_free++;
 	fa.nr_free_mt[mt]++;
 	p->page_type = BC_PGTY_BUDDY;
 	p->private_ = order;
@@ -398,15 +385,14 @@ void Model::del_from_free_list(page *p, zone &z, unsigned order, unsigned mt)
 	free_area &fa = z.area[order];
 	list_unlink(&p->buddy_list);
 	fa.nr_free--;
-#ifndef BUDDYCHECK_MODEL_MUTANT_NR_FREE_MT_NOT_DECREMENTED // DEFECT if defined: the list's count keeps the block
-	fa.nr_free_mt[mt]--;
-#endif
-#ifndef BUDDYCHECK_MODEL_MUTANT_DEL_KEEPS_BUDDY_MARK // DEFECT if defined: PageBuddy and the order stay on the page
+	if constexpr (!fault::at(fault::nr_free_mt_not_decremented))
+		fa.nr_free_mt[mt]--;
+	if constexpr (fault::at(fault::del_keeps_buddy_mark))
+		return;
 	p->page_type = BC_PGTY_NONE;
 	p->private_ = 0;
 	p->index = 0;
 	p->bc_where = BC_ON_NOTHING;
-#endif
 }
 
 BC_NO_COVERAGE int Model::buddy_order_at(uint64_t pfn) const
@@ -478,10 +464,9 @@ bool Model::free_pages_prepare(page *p, unsigned order)
 		return false;
 	};
 	// Do not let hwpoison pages hit pcplists/buddy.
-#ifndef BUDDYCHECK_MODEL_MUTANT_HWPOISON_FREED // DEFECT if defined: an HWPoison page is freed like any other
-	if ((p->flags.f & (1UL << PG_hwpoison)) && order == 0)
-		return leak();
-#endif
+	if constexpr (!fault::at(fault::hwpoison_freed))
+		if ((p->flags.f & (1UL << PG_hwpoison)) && order == 0)
+			return leak();
 	bool bad = false;
 	for (uint64_t i = 0; i < n; i++) {
 		page *q = pfn_to_page(pfn + i);
@@ -605,9 +590,8 @@ void Model::__free_frozen_pages(page *p, unsigned order, unsigned fpi)
 		}
 		mt = MIGRATE_MOVABLE;
 	}
-#ifdef BUDDYCHECK_MODEL_MUTANT_PCP_OF_FIRST_ZONE
-	z = &zones_.front(); // DEFECT: the first zone's pcp lists, whatever the page's zone
-#endif
+	if constexpr (fault::at(fault::pcp_of_first_zone))
+		z = &zones_.front();
 	per_cpu_pages &pcp = z->pcp[current_cpu % z->pcp.size()];
 	cost.pcp_lock++;
 	const unsigned pindex = order_to_pindex(mt, order, cfg_.thp_order);
@@ -615,11 +599,7 @@ void Model::__free_frozen_pages(page *p, unsigned order, unsigned fpi)
 	p->bc_where = BC_ON_PCP;
 	p->bc_cpu = uint8_t(current_cpu);
 	p->private_ = order;
-#ifdef BUDDYCHECK_MODEL_MUTANT_PCP_COUNT_PER_BLOCK
-	pcp.count += 1; // DEFECT: pcp->count counts the block as one page, whatever its order
-#else
-	pcp.count += long(n);
-#endif
+	pcp.count += fault::at(fault::pcp_count_per_block) ? 1 : long(n);
 	cost.pcp_insert++;
 	touch(pfn, n);
 	if (pcp.count >= pcp.high) {
@@ -660,9 +640,8 @@ void Model::drain_pages(unsigned cpu)
 		per_cpu_pages &pcp = z.pcp[cpu % z.pcp.size()];
 		if (pcp.count)
 			free_pcppages_bulk(z, pcp, pcp.count, NR_PCP_LISTS - 1);
-#ifdef BUDDYCHECK_MODEL_MUTANT_DRAIN_FIRST_ZONE_ONLY
-		return; // DEFECT: the other zones' pcp lists are never drained
-#endif
+		if constexpr (fault::at(fault::drain_first_zone_only))
+			return;
 	}
 }
 
@@ -694,23 +673,17 @@ void Model::__free_one_page(uint64_t pfn, zone &z, unsigned order, unsigned mt, 
 	cost.free_one_page++;
 	if (mt != MIGRATE_ISOLATE)
 		z.nr_free_pages += long(1) << order;
-#ifdef BUDDYCHECK_MODEL_MUTANT_MERGE_PAST_MAX_ORDER
-	// DEFECT: merges two MAX_PAGE_ORDER blocks too (within free_area[]).
-	while (order <= std::min(max_order(), NR_ORDERS_MAX - 2)) {
-#else
-	while (order < max_order()) {
-#endif
-#ifdef BUDDYCHECK_MODEL_MUTANT_SKIPPED_MERGE
-		if (order + 1 == max_order())
-			break; // DEFECT: two free buddies of order MAX_PAGE_ORDER - 1 are never merged
-#endif
+	const unsigned merge_limit = fault::at(fault::merge_past_max_order) ? std::min(max_order(), NR_ORDERS_MAX - 2) + 1
+									   : max_order();
+	while (order < merge_limit) {
+		if constexpr (fault::at(fault::skipped_merge))
+			if (order + 1 == max_order())
+				break;
 		const uint64_t buddy_pfn = pfn ^ (uint64_t(1) << order);
-#ifdef BUDDYCHECK_MODEL_MUTANT_ZONE_CHECK_BELOW_ONLY
-		// DEFECT: the buddy's zone is checked only when the buddy lies below the page.
-		if (!pfn_valid(buddy_pfn) || (buddy_pfn < pfn && !z.contains(buddy_pfn)))
-#else
-		if (!pfn_valid(buddy_pfn) || !z.contains(buddy_pfn))
-#endif
+		bool buddy_outside = !z.contains(buddy_pfn);
+		if constexpr (fault::at(fault::zone_check_below_only))
+			buddy_outside = buddy_outside && buddy_pfn < pfn;
+		if (!pfn_valid(buddy_pfn) || buddy_outside)
 			break;
 		page *buddy = pfn_to_page(buddy_pfn);
 		if (buddy->bc_where != BC_ON_BUDDY || buddy->private_ != order)
@@ -719,15 +692,13 @@ void Model::__free_one_page(uint64_t pfn, zone &z, unsigned order, unsigned mt, 
 		if (order >= cfg_.pageblock_order && mt != buddy_mt &&
 		    (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
 			break;
-#ifdef BUDDYCHECK_MODEL_MUTANT_MERGE_KEEPS_BUDDY_MARK
-		// DEFECT: the buddy is taken off its list by hand and keeps PageBuddy
-		// and its order (del_from_free_list() without the clearing).
-		list_unlink(&buddy->buddy_list);
-		z.area[order].nr_free--;
-		z.area[order].nr_free_mt[buddy_mt]--;
-#else
-		del_from_free_list(buddy, z, order, buddy_mt);
-#endif
+		if constexpr (fault::at(fault::merge_keeps_buddy_mark)) {
+			list_unlink(&buddy->buddy_list);
+			z.area[order].nr_free--;
+			z.area[order].nr_free_mt[buddy_mt]--;
+		} else {
+			del_from_free_list(buddy, z, order, buddy_mt);
+		}
 		if (buddy_mt != mt) {
 			// The buddy's pageblocks take our migratetype, so that a
 			// later expand() puts the pieces on the right lists.
@@ -753,16 +724,12 @@ bool Model::put_page_testzero(page *p)
 
 void Model::__free_pages(page *p, unsigned order)
 {
-#ifdef BUDDYCHECK_MODEL_MUTANT_FREE_PAGE_COUNTS_NR_FREE_PAGES
-	// DEFECT: __free_page() (order 0) adds the page to NR_FREE_PAGES itself;
-	// __free_one_page() adds it again when it reaches the buddy lists.
-	if (order == 0)
-		zone_of(page_to_pfn(p))->nr_free_pages++;
-#endif
-#ifdef BUDDYCHECK_MODEL_MUTANT_FREE_PAGE_UNCHARGES_VMALLOC
-	if (order == 0)
-		nr_vmalloc--; // DEFECT: __free_page() uncharges NR_VMALLOC, as vfree() already did
-#endif
+	if constexpr (fault::at(fault::free_page_counts_nr_free_pages))
+		if (order == 0)
+			zone_of(page_to_pfn(p))->nr_free_pages++;
+	if constexpr (fault::at(fault::free_page_uncharges_vmalloc))
+		if (order == 0)
+			nr_vmalloc--;
 	const bool head = p->flags.f & (1UL << PG_head);
 	if (put_page_testzero(p)) {
 		__free_frozen_pages(p, order, FPI_NONE);
@@ -1006,13 +973,9 @@ void Model::unisolate_pageblocks(uint64_t start, uint64_t end)
 			if (unsigned(o) > cfg_.pageblock_order)
 				split_large_buddy(*z, pfn, unsigned(o), FPI_NONE);
 			else
-#ifdef BUDDYCHECK_MODEL_MUTANT_UNISOLATE_CLEARED_MIGRATETYPE
-				// DEFECT: the type is read from the page after del_from_free_list()
-				// cleared it (0: Unmovable), not from the restored pageblock.
-				__free_one_page(pfn, *z, unsigned(o), unsigned(p->index), FPI_NONE);
-#else
-				__free_one_page(pfn, *z, unsigned(o), pageblock_mt(pfn), FPI_NONE);
-#endif
+				__free_one_page(pfn, *z, unsigned(o),
+						fault::at(fault::unisolate_cleared_migratetype) ? unsigned(p->index) : pageblock_mt(pfn),
+						FPI_NONE);
 		}
 		pfn += uint64_t(1) << o;
 	}

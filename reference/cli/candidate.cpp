@@ -1,6 +1,6 @@
 #include "candidate.hpp"
 
-#include "files.hpp"
+#include "buddycheck/files.hpp"
 
 #include "cache.hpp"
 #include "process.hpp"
@@ -482,14 +482,10 @@ candidate_source inspect_candidate(const std::string &arg)
 		c.error = arg + ": is a directory, not a C file";
 		return c;
 	}
-	std::ifstream in(p, std::ios::binary);
-	if (!in) {
-		c.error = arg + ": cannot read: " + std::strerror(errno);
+	if (auto err = read_file(p, c.text)) {
+		c.error = arg + ": " + *err;
 		return c;
 	}
-	std::stringstream ss;
-	ss << in.rdbuf();
-	c.text = ss.str();
 	if (size_t at = binary_byte(c.text); at != std::string::npos) {
 		char b[32];
 		std::snprintf(b, sizeof b, "0x%02x", (unsigned char)c.text[at]);
