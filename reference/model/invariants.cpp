@@ -12,7 +12,7 @@
 
 namespace bc {
 
-static violation make(const char *name, uint64_t pfn, std::string msg) { return {name, std::move(msg), pfn}; }
+static finding make(const char *name, uint64_t pfn, std::string msg) { return {name, std::move(msg), pfn}; }
 
 static const char *where_name(unsigned w) { return w == BC_ON_BUDDY ? "buddy" : w == BC_ON_PCP ? "pcp" : "?"; }
 
@@ -75,7 +75,7 @@ static const std::vector<uint8_t> &free_cover(const Model &m, uint64_t start, ui
 	return cover;
 }
 
-std::optional<violation> check_pfn_single_state(const Model &m, uint64_t start, uint64_t end)
+std::optional<finding> check_pfn_single_state(const Model &m, uint64_t start, uint64_t end)
 {
 	end = std::min(end, m.nr_pfns());
 	if (start >= end)
@@ -111,7 +111,7 @@ BC_ALWAYS_INLINE static const char *block_shape_fault(const Model &m, uint64_t p
 	return nullptr;
 }
 
-std::optional<violation> check_block_shape(const Model &m, uint64_t start, uint64_t end)
+std::optional<finding> check_block_shape(const Model &m, uint64_t start, uint64_t end)
 {
 	end = std::min(end, m.nr_pfns());
 	for (uint64_t pfn = start; pfn < end; pfn++) {
@@ -150,7 +150,7 @@ static bool bad_mark(const page *p)
 	return p->_mapcount != -1 || p->mapping || p->memcg_data || (p->flags.f & BC_PAGE_FLAGS_CHECK_AT_FREE);
 }
 
-std::optional<violation> check_poison_never_free(const Model &m, uint64_t start, uint64_t end)
+std::optional<finding> check_poison_never_free(const Model &m, uint64_t start, uint64_t end)
 {
 	end = std::min(end, m.nr_pfns());
 	if (start >= end)
@@ -178,7 +178,7 @@ static const page *entry_page(const list_head *l)
 	return reinterpret_cast<const page *>(reinterpret_cast<const char *>(l) - offsetof(page, lru));
 }
 
-std::optional<violation> check_free_list_structure(const Model &m)
+std::optional<finding> check_free_list_structure(const Model &m)
 {
 	static thread_local std::vector<bool> on_list; // to name the marked head no list holds
 	on_list.assign(m.nr_pfns(), false);
@@ -248,7 +248,7 @@ static uint64_t wrong_pageblock(const Model &m, uint64_t pfn, const page *p)
 	return no_pfn;
 }
 
-std::optional<violation> check_free_list_migratetype(const Model &m)
+std::optional<finding> check_free_list_migratetype(const Model &m)
 {
 	const uint64_t pb = m.cfg().pageblock_nr_pages();
 	for (uint64_t pfn = 0; pfn < m.nr_pfns(); pfn++) {
@@ -267,7 +267,7 @@ std::optional<violation> check_free_list_migratetype(const Model &m)
 	return std::nullopt;
 }
 
-std::optional<violation> check_free_counters(const Model &m)
+std::optional<finding> check_free_counters(const Model &m)
 {
 	for (const zone &z : m.zones()) {
 		long nr_free_pages = 0;
@@ -314,7 +314,7 @@ std::optional<violation> check_free_counters(const Model &m)
 	return std::nullopt;
 }
 
-std::optional<violation> check_nr_vmalloc(const Model &m, long expected)
+std::optional<finding> check_nr_vmalloc(const Model &m, long expected)
 {
 	if (m.nr_vmalloc != expected)
 		return make(inv::nr_vmalloc, no_pfn,
@@ -365,7 +365,7 @@ static const zone *undrained_zone(const Model &m, size_t *cpu_out = nullptr)
 	return nullptr;
 }
 
-std::optional<violation> check_canonical_form(const Model &m)
+std::optional<finding> check_canonical_form(const Model &m)
 {
 	size_t cpu;
 	if (const zone *z = undrained_zone(m, &cpu))
@@ -409,7 +409,7 @@ BC_ALWAYS_INLINE static bool range_pfn_ok(const Model &m, uint64_t pfn, const pa
 	return !(pfn >= start && c && ((p->flags.f & (1UL << PG_hwpoison)) || bad_mark(p)));
 }
 
-std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t end)
+std::optional<finding> check_range(const Model &m, uint64_t start, uint64_t end)
 {
 	// One pass for the three range invariants; on a violation, the named
 	// predicate reports it (they agree on what is wrong).
@@ -437,7 +437,7 @@ std::optional<violation> check_range(const Model &m, uint64_t start, uint64_t en
 	return check_poison_never_free(m, start, end);
 }
 
-std::optional<violation> check_all(const Model &m, long expected_nr_vmalloc)
+std::optional<finding> check_all(const Model &m, long expected_nr_vmalloc)
 {
 	if (auto v = check_free_list_structure(m))
 		return v;
@@ -477,7 +477,7 @@ bool drained_state_sound(const Model &m, long expected_nr_vmalloc)
 // order, which legitimately differs between per-page and batched freeing.
 static unsigned mt_class(unsigned mt) { return migratetype_is_mergeable(mt) ? 0 : mt; }
 
-std::optional<violation> diff_states(const Model &a, const Model &b)
+std::optional<finding> diff_states(const Model &a, const Model &b)
 {
 	// The free block covering a pfn is a function of the block heads at
 	// and before it, so comparing the heads (place, order, list,

@@ -40,7 +40,7 @@ void caller_free_page(bc::Model &m, uint64_t pfn)
 }
 
 // The predicate found nothing (else its message says what it found).
-::testing::AssertionResult holds(const std::optional<bc::violation> &v)
+::testing::AssertionResult holds(const std::optional<bc::finding> &v)
 {
 	if (v)
 		return ::testing::AssertionFailure() << v->invariant << ": " << v->message;
@@ -104,7 +104,7 @@ class InvariantsTest : public ::testing::Test {
 	}
 
 	// The predicate fired with this invariant's name, at this pfn.
-	static ::testing::AssertionResult fires(const std::optional<bc::violation> &v, const char *invariant,
+	static ::testing::AssertionResult fires(const std::optional<bc::finding> &v, const char *invariant,
 						uint64_t pfn)
 	{
 		if (!v)
@@ -118,9 +118,9 @@ class InvariantsTest : public ::testing::Test {
 		return ::testing::AssertionSuccess();
 	}
 	// The range predicates over the whole model.
-	std::optional<bc::violation> single_state() const { return bc::check_pfn_single_state(*m, 0, m->nr_pfns()); }
-	std::optional<bc::violation> block_shape() const { return bc::check_block_shape(*m, 0, m->nr_pfns()); }
-	std::optional<bc::violation> poison() const { return bc::check_poison_never_free(*m, 0, m->nr_pfns()); }
+	std::optional<bc::finding> single_state() const { return bc::check_pfn_single_state(*m, 0, m->nr_pfns()); }
+	std::optional<bc::finding> block_shape() const { return bc::check_block_shape(*m, 0, m->nr_pfns()); }
+	std::optional<bc::finding> poison() const { return bc::check_poison_never_free(*m, 0, m->nr_pfns()); }
 };
 
 // ------------------------------------------------------------ all of them
