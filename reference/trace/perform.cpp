@@ -361,16 +361,16 @@ void engine::perform(const op &o)
 		return do_poison(o);
 	case op_kind::make_bad:
 		require_allocated(o.pfn);
-		mm.make_bad(o.pfn, o.kind_arg);
+		mm.make_bad(o.pfn, Model::bad_kinds()[size_t(o.bad)]);
 		break;
 	case op_kind::drain:
 		if (o.all)
 			mm.drain_all_pages();
 		else
-			mm.drain_pages(unsigned(o.count));
+			mm.drain_pages(o.cpu);
 		break;
 	case op_kind::cpu:
-		mm.current_cpu = unsigned(o.count);
+		mm.current_cpu = o.cpu;
 		break;
 	default:
 		break;

@@ -276,195 +276,8 @@ struct parser {
 		check_range(o.pfn, 1);
 	}
 
-	void parse_op(op &o)
-	{
-		const std::string &k = w[0];
-		if (k == "alloc") {
-			o.kind = op_kind::alloc;
-			if (w.size() < 3)
-				throw parse_failure{"usage: alloc H order=K [mt=movable|unmovable|reclaimable] [zone=NAME] [comp] [frozen]"};
-			o.handle = handle_arg(w[1]);
-			bool have_order = false;
-			for (size_t i = 2; i < w.size(); i++) {
-				const std::string &a = w[i];
-				if (a.rfind("order=", 0) == 0) {
-					o.order = small_number(a.substr(6), "order", t.cfg.max_page_order);
-					have_order = true;
-				} else if (a.rfind("mt=", 0) == 0) {
-					std::string m = a.substr(3);
-					if (m == "unmovable")
-						o.mt = MIGRATE_UNMOVABLE;
-					else if (m == "movable")
-						o.mt = MIGRATE_MOVABLE;
-					else if (m == "reclaimable")
-						o.mt = MIGRATE_RECLAIMABLE;
-					else
-						throw parse_failure{"unknown migratetype '" + m + "' (unmovable, movable, reclaimable)"};
-				} else if (a.rfind("zone=", 0) == 0) {
-					std::string z = a.substr(5);
-					o.zone = -1;
-					for (size_t zi = 0; zi < t.cfg.zones.size(); zi++)
-						if (t.cfg.zones[zi].name == z)
-							o.zone = int(zi);
-					if (o.zone < 0)
-						throw parse_failure{"unknown zone '" + z + "'"};
-					o.kind_arg = z;
-				} else if (a == "comp") {
-					o.compound = true;
-				} else if (a == "frozen") {
-					o.frozen = true;
-				} else {
-					throw parse_failure{"unknown alloc argument '" + a + "'"};
-				}
-			}
-			if (!have_order)
-				throw parse_failure{"alloc needs order=K"};
-		} else if (k == "split" || k == "free_pages" || k == "free_frozen" || k == "cma_release") {
-			need(2, 2, (k + " H").c_str());
-			o.kind = k == "split" ? op_kind::split
-				 : k == "free_pages" ? op_kind::free_pages
-				 : k == "free_frozen" ? op_kind::free_frozen
-						      : op_kind::cma_release;
-			o.handle = handle_arg(w[1]);
-			o.by_handle = true;
-		} else if (k == "free_page" || k == "get" || k == "poison") {
-			need(2, 2, (k + " PFN").c_str());
-			o.kind = k == "free_page" ? op_kind::free_page : k == "get" ? op_kind::get : op_kind::poison;
-			single_pfn(o, w[1]);
-		} else if (k == "make_bad") {
-			need(3, 3, "make_bad PFN KIND");
-			o.kind = op_kind::make_bad;
-			single_pfn(o, w[1]);
-			o.kind_arg = w[2];
-			bool known = false;
-			for (const auto &b : Model::bad_kinds())
-				known |= b == w[2];
-			if (!known) {
-				std::string all;
-				for (const auto &b : Model::bad_kinds())
-					all += " " + b;
-				throw parse_failure{"unknown bad-page kind '" + w[2] + "' (one of:" + all + ")"};
-			}
-		} else if (k == "free_contig_range") {
-			o.kind = op_kind::free_contig_range;
-			range_or_handle(o, "free_contig_range PFN COUNT | free_contig_range H");
-		} else if (k == "__free_contig_range") {
-			o.kind = op_kind::free_contig_range_inner;
-			range_or_handle(o, "__free_contig_range PFN COUNT | __free_contig_range H");
-		} else if (k == "__free_contig_frozen_range") {
-			o.kind = op_kind::free_contig_frozen_inner;
-			range_or_handle(o, "__free_contig_frozen_range PFN COUNT | __free_contig_frozen_range H");
-		} else if (k == "free_contig_frozen_range") {
-			o.kind = op_kind::free_contig_frozen_range;
-			range_or_handle(o, "free_contig_frozen_range PFN COUNT | free_contig_frozen_range H");
-		} else if (k == "free_pages_bulk") {
-			o.kind = op_kind::free_pages_bulk;
-			if (w.size() < 2)
-				throw parse_failure{"usage: free_pages_bulk PFN [PFN...] | free_pages_bulk H [sorted|reversed|shuffle=SEED]"};
-			if (!looks_like_number(w[1])) {
-				need(2, 3, "free_pages_bulk H [sorted|reversed|shuffle=SEED]");
-				o.handle = handle_arg(w[1]);
-				o.by_handle = true;
-				if (w.size() == 3)
-					array_order_arg(o, w[2]);
-			} else {
-				// Pairwise for a short array (no allocation), a set for the
-				// thousands an array can hold.
-				std::unordered_set<uint64_t> seen;
-				const bool pairwise = w.size() <= 64;
-				for (size_t i = 1; i < w.size(); i++) {
-					uint64_t p = number(w[i], "pfn");
-					check_range(p, 1);
-					const bool twice = pairwise ? std::find(o.pfns.begin(), o.pfns.end(), p) != o.pfns.end()
-								    : !seen.insert(p).second;
-					if (twice)
-						throw parse_failure{"pfn " + hex(p) + " appears twice in the array"};
-					o.pfns.push_back(p);
-				}
-			}
-		} else if (k == "alloc_contig") {
-			need(4, 5, "alloc_contig H START COUNT [frozen]");
-			o.kind = op_kind::alloc_contig;
-			o.handle = handle_arg(w[1]);
-			o.pfn = number(w[2], "start pfn");
-			o.count = number(w[3], "count");
-			check_range(o.pfn, o.count);
-			if (w.size() == 5) {
-				if (w[4] != "frozen")
-					throw parse_failure{"unknown alloc_contig argument '" + w[4] + "'"};
-				o.frozen = true;
-			}
-		} else if (k == "vmalloc") {
-			need(3, 4, "vmalloc H NR_PAGES [huge]");
-			o.kind = op_kind::vmalloc;
-			o.handle = handle_arg(w[1]);
-			o.count = number(w[2], "page count");
-			if (o.count == 0)
-				throw parse_failure{"count is 0"};
-			if (o.count > t.cfg.nr_pfns())
-				throw parse_failure{"vmalloc of " + std::to_string(o.count) + " pages exceeds the " +
-						    std::to_string(t.cfg.nr_pfns()) + " pages of the configuration"};
-			if (w.size() == 4) {
-				if (w[3] != "huge")
-					throw parse_failure{"unknown vmalloc argument '" + w[3] + "'"};
-				o.huge = true;
-			}
-		} else if (k == "vfree") {
-			need(2, 3, "vfree H [sorted|reversed|shuffle=SEED]");
-			o.kind = op_kind::vfree;
-			o.handle = handle_arg(w[1]);
-			o.by_handle = true;
-			if (w.size() == 3)
-				array_order_arg(o, w[2]);
-		} else if (k == "drain") {
-			need(1, 2, "drain [CPU|all]");
-			o.kind = op_kind::drain;
-			o.all = w.size() == 1 || w[1] == "all";
-			if (!o.all)
-				o.count = small_number(w[1], "cpu", t.cfg.nr_cpus - 1);
-		} else if (k == "cpu") {
-			need(2, 2, "cpu N");
-			o.kind = op_kind::cpu;
-			o.count = small_number(w[1], "cpu", t.cfg.nr_cpus - 1);
-		} else if (k == "check") {
-			need(1, 1, "check");
-			o.kind = op_kind::check;
-		} else if (k == "expect") {
-			if (w.size() < 2)
-				throw parse_failure{"usage: expect chunks O,O,... | expect free PFN ORDER | expect leaked PFN | expect allocated PFN | expect warn | expect fail"};
-			const std::string &what = w[1];
-			if (what == "chunks") {
-				need(3, 3, "expect chunks O,O,...");
-				o.kind = op_kind::expect_chunks;
-				const std::string &list = w[2];
-				for (size_t at = 0; at <= list.size();) { // as getline(',') splits it
-					size_t comma = list.find(',', at);
-					if (comma == std::string::npos)
-						comma = list.size();
-					if (comma == list.size() && at == list.size())
-						break;
-					o.pfns.push_back(small_number(list.substr(at, comma - at), "order", 63));
-					at = comma + 1;
-				}
-			} else if (what == "free") {
-				need(4, 4, "expect free PFN ORDER");
-				o.kind = op_kind::expect_free;
-				single_pfn(o, w[2]);
-				o.order = small_number(w[3], "order", t.cfg.max_page_order);
-			} else if (what == "leaked" || what == "allocated") {
-				need(3, 3, "expect leaked|allocated PFN");
-				o.kind = what == "leaked" ? op_kind::expect_leaked : op_kind::expect_allocated;
-				single_pfn(o, w[2]);
-			} else if (what == "warn" || what == "fail") {
-				need(2, 2, "expect warn | expect fail");
-				o.kind = what == "warn" ? op_kind::expect_warn : op_kind::expect_fail;
-			} else {
-				throw parse_failure{"unknown expectation '" + what + "'"};
-			}
-		} else {
-			throw parse_failure{"unknown operation '" + k + "'"};
-		}
-	}
+	// The operation of the current line (w) into o: op_table's row for it.
+	void parse_op(op &o);
 
 	// An op slot of t.ops, reused with its memory.
 	op &next_op()
@@ -530,6 +343,385 @@ struct parser {
 	}
 };
 
+// The grammar of an operation line: one row per op_kind, in its order.  The
+// parser finds a row by name, the printer by kind, op_grammar() lists them.
+struct op_desc {
+	const char *name;   // the words that start the line ("expect free": two)
+	op_kind kind;
+	const char *syntax; // the whole line's syntax, for usage messages and docs
+	const char *doc;
+	void (*parse)(parser &p, op &o, const op_desc &d); // operands into o, or parse_failure
+	void (*print)(const op &o, std::string &s);        // operands, each after a space
+};
+
+std::string usage(const char *syntax) { return std::string("usage: ") + syntax; }
+
+void parse_alloc(parser &p, op &o, const op_desc &d)
+{
+	const auto &w = p.w;
+	if (w.size() < 3)
+		throw parse_failure{usage(d.syntax)};
+	o.handle = handle_arg(w[1]);
+	bool have_order = false;
+	for (size_t i = 2; i < w.size(); i++) {
+		const std::string &a = w[i];
+		if (a.rfind("order=", 0) == 0) {
+			o.order = small_number(a.substr(6), "order", p.t.cfg.max_page_order);
+			have_order = true;
+		} else if (a.rfind("mt=", 0) == 0) {
+			std::string m = a.substr(3);
+			if (m == "unmovable")
+				o.mt = MIGRATE_UNMOVABLE;
+			else if (m == "movable")
+				o.mt = MIGRATE_MOVABLE;
+			else if (m == "reclaimable")
+				o.mt = MIGRATE_RECLAIMABLE;
+			else
+				throw parse_failure{"unknown migratetype '" + m + "' (unmovable, movable, reclaimable)"};
+		} else if (a.rfind("zone=", 0) == 0) {
+			std::string z = a.substr(5);
+			o.zone = -1;
+			for (size_t zi = 0; zi < p.t.cfg.zones.size(); zi++)
+				if (p.t.cfg.zones[zi].name == z)
+					o.zone = int(zi);
+			if (o.zone < 0)
+				throw parse_failure{"unknown zone '" + z + "'"};
+			o.zone_name = z;
+		} else if (a == "comp") {
+			o.compound = true;
+		} else if (a == "frozen") {
+			o.frozen = true;
+		} else {
+			throw parse_failure{"unknown alloc argument '" + a + "'"};
+		}
+	}
+	if (!have_order)
+		throw parse_failure{"alloc needs order=K"};
+}
+
+void print_alloc(const op &o, std::string &s)
+{
+	static const char *mts[] = {"unmovable", "movable", "reclaimable"};
+	s += " " + o.handle + " order=" + std::to_string(o.order);
+	if (o.mt != MIGRATE_MOVABLE && o.mt < 3)
+		s += std::string(" mt=") + mts[o.mt];
+	if (o.zone >= 0)
+		s += " zone=" + o.zone_name;
+	if (o.compound)
+		s += " comp";
+	if (o.frozen)
+		s += " frozen";
+}
+
+// NAME H
+void parse_handle(parser &p, op &o, const op_desc &d)
+{
+	p.need(2, 2, d.syntax);
+	o.handle = handle_arg(p.w[1]);
+	o.by_handle = true;
+}
+
+void print_handle(const op &o, std::string &s) { s += " " + o.handle; }
+
+// NAME PFN
+void parse_pfn(parser &p, op &o, const op_desc &d)
+{
+	p.need(2, 2, d.syntax);
+	p.single_pfn(o, p.w[1]);
+}
+
+void print_pfn(const op &o, std::string &s) { s += " " + hex(o.pfn); }
+
+void parse_make_bad(parser &p, op &o, const op_desc &d)
+{
+	const auto &w = p.w;
+	p.need(3, 3, d.syntax);
+	p.single_pfn(o, w[1]);
+	const auto &kinds = Model::bad_kinds();
+	size_t i = 0;
+	while (i < kinds.size() && kinds[i] != w[2])
+		i++;
+	if (i == kinds.size()) {
+		std::string all;
+		for (const auto &b : kinds)
+			all += " " + b;
+		throw parse_failure{"unknown bad-page kind '" + w[2] + "' (one of:" + all + ")"};
+	}
+	o.bad = bad_page_kind(i);
+}
+
+void print_make_bad(const op &o, std::string &s) { s += " " + hex(o.pfn) + " " + Model::bad_kinds()[size_t(o.bad)]; }
+
+// NAME PFN COUNT | NAME H
+void parse_range(parser &p, op &o, const op_desc &d) { p.range_or_handle(o, d.syntax); }
+
+void print_range(const op &o, std::string &s)
+{
+	s += " ";
+	s += o.by_handle ? o.handle : hex(o.pfn) + " " + std::to_string(o.count);
+}
+
+void print_array_order(const op &o, std::string &s)
+{
+	switch (o.arr) {
+	case array_order::sorted:
+		s += " sorted";
+		break;
+	case array_order::reversed:
+		s += " reversed";
+		break;
+	case array_order::shuffled:
+		s += " shuffle=" + std::to_string(o.seed);
+		break;
+	default:
+		break;
+	}
+}
+
+void parse_bulk(parser &p, op &o, const op_desc &d)
+{
+	const auto &w = p.w;
+	if (w.size() < 2)
+		throw parse_failure{usage(d.syntax)};
+	if (!looks_like_number(w[1])) {
+		p.need(2, 3, std::strstr(d.syntax, "| ") + 2); // the handle form
+		o.handle = handle_arg(w[1]);
+		o.by_handle = true;
+		if (w.size() == 3)
+			p.array_order_arg(o, w[2]);
+		return;
+	}
+	// Pairwise for a short array (no allocation), a set for the
+	// thousands an array can hold.
+	std::unordered_set<uint64_t> seen;
+	const bool pairwise = w.size() <= 64;
+	for (size_t i = 1; i < w.size(); i++) {
+		uint64_t pfn = number(w[i], "pfn");
+		p.check_range(pfn, 1);
+		const bool twice = pairwise ? std::find(o.pfns.begin(), o.pfns.end(), pfn) != o.pfns.end()
+					    : !seen.insert(pfn).second;
+		if (twice)
+			throw parse_failure{"pfn " + hex(pfn) + " appears twice in the array"};
+		o.pfns.push_back(pfn);
+	}
+}
+
+void print_bulk(const op &o, std::string &s)
+{
+	if (o.by_handle) {
+		s += " " + o.handle;
+		print_array_order(o, s);
+		return;
+	}
+	for (uint64_t pfn : o.pfns)
+		s += " " + hex(pfn);
+}
+
+void parse_alloc_contig(parser &p, op &o, const op_desc &d)
+{
+	const auto &w = p.w;
+	p.need(4, 5, d.syntax);
+	o.handle = handle_arg(w[1]);
+	o.pfn = number(w[2], "start pfn");
+	o.count = number(w[3], "count");
+	p.check_range(o.pfn, o.count);
+	if (w.size() == 5) {
+		if (w[4] != "frozen")
+			throw parse_failure{"unknown alloc_contig argument '" + w[4] + "'"};
+		o.frozen = true;
+	}
+}
+
+void print_alloc_contig(const op &o, std::string &s)
+{
+	s += " " + o.handle + " " + hex(o.pfn) + " " + std::to_string(o.count) + (o.frozen ? " frozen" : "");
+}
+
+void parse_vmalloc(parser &p, op &o, const op_desc &d)
+{
+	const auto &w = p.w;
+	p.need(3, 4, d.syntax);
+	o.handle = handle_arg(w[1]);
+	o.count = number(w[2], "page count");
+	if (o.count == 0)
+		throw parse_failure{"count is 0"};
+	if (o.count > p.t.cfg.nr_pfns())
+		throw parse_failure{"vmalloc of " + std::to_string(o.count) + " pages exceeds the " +
+				    std::to_string(p.t.cfg.nr_pfns()) + " pages of the configuration"};
+	if (w.size() == 4) {
+		if (w[3] != "huge")
+			throw parse_failure{"unknown vmalloc argument '" + w[3] + "'"};
+		o.huge = true;
+	}
+}
+
+void print_vmalloc(const op &o, std::string &s) { s += " " + o.handle + " " + std::to_string(o.count) + (o.huge ? " huge" : ""); }
+
+void parse_vfree(parser &p, op &o, const op_desc &d)
+{
+	p.need(2, 3, d.syntax);
+	o.handle = handle_arg(p.w[1]);
+	o.by_handle = true;
+	if (p.w.size() == 3)
+		p.array_order_arg(o, p.w[2]);
+}
+
+void print_vfree(const op &o, std::string &s)
+{
+	s += " " + o.handle;
+	print_array_order(o, s);
+}
+
+void parse_drain(parser &p, op &o, const op_desc &d)
+{
+	p.need(1, 2, d.syntax);
+	o.all = p.w.size() == 1 || p.w[1] == "all";
+	if (!o.all)
+		o.cpu = small_number(p.w[1], "cpu", p.t.cfg.nr_cpus - 1);
+}
+
+void print_drain(const op &o, std::string &s)
+{
+	if (!o.all)
+		s += " " + std::to_string(o.cpu);
+}
+
+void parse_cpu(parser &p, op &o, const op_desc &d)
+{
+	p.need(2, 2, d.syntax);
+	o.cpu = small_number(p.w[1], "cpu", p.t.cfg.nr_cpus - 1);
+}
+
+void print_cpu(const op &o, std::string &s) { s += " " + std::to_string(o.cpu); }
+
+void parse_check(parser &p, op &, const op_desc &d) { p.need(1, 1, d.syntax); }
+
+// expect warn | expect fail
+void parse_expect_bare(parser &p, op &, const op_desc &) { p.need(2, 2, "expect warn | expect fail"); }
+
+void print_bare(const op &, std::string &) {}
+
+void parse_chunks(parser &p, op &o, const op_desc &d)
+{
+	p.need(3, 3, d.syntax);
+	const std::string &list = p.w[2];
+	for (size_t at = 0; at <= list.size();) { // as getline(',') splits it
+		size_t comma = list.find(',', at);
+		if (comma == std::string::npos)
+			comma = list.size();
+		if (comma == list.size() && at == list.size())
+			break;
+		o.orders.push_back(small_number(list.substr(at, comma - at), "order", 63));
+		at = comma + 1;
+	}
+}
+
+void print_chunks(const op &o, std::string &s)
+{
+	s += " ";
+	for (size_t i = 0; i < o.orders.size(); i++)
+		s += (i ? "," : "") + std::to_string(o.orders[i]);
+}
+
+void parse_expect_free(parser &p, op &o, const op_desc &d)
+{
+	p.need(4, 4, d.syntax);
+	p.single_pfn(o, p.w[2]);
+	o.order = small_number(p.w[3], "order", p.t.cfg.max_page_order);
+}
+
+void print_expect_free(const op &o, std::string &s) { s += " " + hex(o.pfn) + " " + std::to_string(o.order); }
+
+// expect leaked|allocated PFN
+void parse_expect_pfn(parser &p, op &o, const op_desc &)
+{
+	p.need(3, 3, "expect leaked|allocated PFN");
+	p.single_pfn(o, p.w[2]);
+}
+
+using K = op_kind;
+constexpr op_desc op_table[] = {
+	{"alloc", K::alloc, "alloc H order=K [mt=movable|unmovable|reclaimable] [zone=NAME] [comp] [frozen]",
+	 "alloc_pages(); a failed allocation leaves no handle", parse_alloc, print_alloc},
+	{"split", K::split, "split H", "split_page(): every page refcount 1", parse_handle, print_handle},
+	{"free_pages", K::free_pages, "free_pages H", "__free_pages(page, order)", parse_handle,
+	 print_handle},
+	{"free_frozen", K::free_frozen, "free_frozen H", "free_frozen_pages(page, order)", parse_handle,
+	 print_handle},
+	{"free_page", K::free_page, "free_page PFN", "__free_page()", parse_pfn, print_pfn},
+	{"get", K::get, "get PFN", "one more reference", parse_pfn, print_pfn},
+	{"free_contig_range", K::free_contig_range, "free_contig_range PFN COUNT | free_contig_range H",
+	 "the refcounted wrapper", parse_range, print_range},
+	{"__free_contig_range", K::free_contig_range_inner, "__free_contig_range PFN COUNT | __free_contig_range H",
+	 "__free_contig_range_common(..., false)", parse_range, print_range},
+	{"__free_contig_frozen_range", K::free_contig_frozen_inner,
+	 "__free_contig_frozen_range PFN COUNT | __free_contig_frozen_range H", "__free_contig_range_common(..., true)",
+	 parse_range, print_range},
+	{"free_contig_frozen_range", K::free_contig_frozen_range,
+	 "free_contig_frozen_range PFN COUNT | free_contig_frozen_range H", "the frozen wrapper (frees a compound head as one block)",
+	 parse_range, print_range},
+	{"free_pages_bulk", K::free_pages_bulk,
+	 "free_pages_bulk PFN [PFN...] | free_pages_bulk H [sorted|reversed|shuffle=SEED]",
+	 "free_pages_bulk() of that page array", parse_bulk, print_bulk},
+	{"alloc_contig", K::alloc_contig, "alloc_contig H START COUNT [frozen]", "alloc_contig_range(): excess returned through __free_contig_frozen_range()",
+	 parse_alloc_contig, print_alloc_contig},
+	{"cma_release", K::cma_release, "cma_release H", "free_contig_frozen_range() of a frozen contig area", parse_handle, print_handle},
+	{"vmalloc", K::vmalloc, "vmalloc H NR_PAGES [huge]", "vmalloc (large orders first, split)",
+	 parse_vmalloc, print_vmalloc},
+	{"vfree", K::vfree, "vfree H [sorted|reversed|shuffle=SEED]", "vfree (NR_VMALLOC, then free_pages_bulk)",
+	 parse_vfree, print_vfree},
+	{"poison", K::poison, "poison PFN", "set HWPoison", parse_pfn, print_pfn},
+	{"make_bad", K::make_bad, "make_bad PFN KIND", "make a bad page (KIND: Model::bad_kinds())",
+	 parse_make_bad, print_make_bad},
+	{"drain", K::drain, "drain [CPU|all]", "drain pcp lists", parse_drain, print_drain},
+	{"cpu", K::cpu, "cpu N", "run the next operations on CPU N", parse_cpu, print_cpu},
+	{"check", K::check, "check", "drain, full invariants, canonical form, differential check", parse_check, print_bare},
+	{"expect chunks", K::expect_chunks, "expect chunks O,O,...",
+	 "the batched engine's __free_frozen_pages() orders in the previous operation", parse_chunks, print_chunks},
+	{"expect free", K::expect_free, "expect free PFN ORDER", "PFN is in a free block of ORDER, on both engines", parse_expect_free,
+	 print_expect_free},
+	{"expect leaked", K::expect_leaked, "expect leaked PFN", "PFN is leaked, on both engines", parse_expect_pfn, print_pfn},
+	{"expect allocated", K::expect_allocated, "expect allocated PFN", "PFN is allocated, on both engines", parse_expect_pfn, print_pfn},
+	{"expect warn", K::expect_warn, "expect warn", "the previous operation fired a WARN", parse_expect_bare, print_bare},
+	{"expect fail", K::expect_fail, "expect fail", "the previous allocation failed", parse_expect_bare, print_bare},
+};
+
+constexpr bool table_in_kind_order()
+{
+	for (size_t i = 0; i < std::size(op_table); i++)
+		if (size_t(op_table[i].kind) != i)
+			return false;
+	return size_t(op_kind::expect_fail) + 1 == std::size(op_table);
+}
+static_assert(table_in_kind_order(), "op_table has one row per op_kind, in op_kind's order");
+
+constexpr bool is_expectation(const op_desc &d) { return d.kind >= op_kind::expect_chunks; }
+
+void parser::parse_op(op &o)
+{
+	const std::string &k = w[0];
+	const bool expect = k == "expect";
+	if (expect && w.size() < 2) {
+		std::string all;
+		for (const op_desc &d : op_table)
+			if (is_expectation(d))
+				all += (all.empty() ? "" : " | ") + std::string(d.syntax);
+		throw parse_failure{usage(all.c_str())};
+	}
+	for (const op_desc &d : op_table) {
+		if (is_expectation(d) != expect)
+			continue;
+		if (expect ? w[1] != std::strchr(d.name, ' ') + 1 : k != d.name)
+			continue;
+		o.kind = d.kind;
+		d.parse(*this, o, d);
+		return;
+	}
+	if (expect)
+		throw parse_failure{"unknown expectation '" + w[1] + "'"};
+	throw parse_failure{"unknown operation '" + k + "'"};
+}
+
 } // namespace
 
 std::optional<trace_error> parse_trace(std::string_view text, const std::string &file, trace &out, parse_limits *limits)
@@ -573,7 +765,7 @@ void clear_op(op &o)
 {
 	// Field by field: a fuzzer clears an op per decoded operation, and a
 	// whole-struct assignment costs more than the operation's replay.
-	static_assert(sizeof(op) == 3 * sizeof(std::string) + sizeof(std::vector<uint64_t>) + 64,
+	static_assert(sizeof(op) == 3 * sizeof(std::string) + 2 * sizeof(std::vector<uint64_t>) + 56,
 		      "a field was added to bc::op: reset it in clear_op()");
 	o.kind = op_kind{};
 	o.line = 0;
@@ -584,11 +776,15 @@ void clear_op(op &o)
 	o.order = 0;
 	o.mt = MIGRATE_MOVABLE;
 	o.zone = -1;
-	o.compound = o.frozen = o.huge = o.all = false;
+	o.zone_name.clear();
+	o.compound = o.frozen = o.huge = false;
+	o.cpu = 0;
+	o.all = false;
 	o.pfns.clear();
+	o.orders.clear();
 	o.arr = array_order::as_allocated;
 	o.seed = 0;
-	o.kind_arg.clear();
+	o.bad = bad_page_kind{};
 }
 
 std::optional<trace_error> load_trace(const std::string &path, trace &out)
@@ -626,103 +822,22 @@ std::string config_to_trace(const config &c)
 	return o.str();
 }
 
-static std::string range_text(const op &o)
-{
-	return o.by_handle ? o.handle : hex(o.pfn) + " " + std::to_string(o.count);
-}
-
-static std::string array_text(const op &o)
-{
-	switch (o.arr) {
-	case array_order::sorted:
-		return " sorted";
-	case array_order::reversed:
-		return " reversed";
-	case array_order::shuffled:
-		return " shuffle=" + std::to_string(o.seed);
-	default:
-		return "";
-	}
-}
-
 std::string op_to_line(const op &o)
 {
-	static const char *mts[] = {"unmovable", "movable", "reclaimable"};
-	switch (o.kind) {
-	case op_kind::alloc: {
-		std::string s = "alloc " + o.handle + " order=" + std::to_string(o.order);
-		if (o.mt != MIGRATE_MOVABLE && o.mt < 3)
-			s += std::string(" mt=") + mts[o.mt];
-		if (o.zone >= 0)
-			s += " zone=" + o.kind_arg; // zone name kept in kind_arg by generators
-		if (o.compound)
-			s += " comp";
-		if (o.frozen)
-			s += " frozen";
-		return s;
-	}
-	case op_kind::split:
-		return "split " + o.handle;
-	case op_kind::free_pages:
-		return "free_pages " + o.handle;
-	case op_kind::free_frozen:
-		return "free_frozen " + o.handle;
-	case op_kind::free_page:
-		return "free_page " + hex(o.pfn);
-	case op_kind::get:
-		return "get " + hex(o.pfn);
-	case op_kind::free_contig_range:
-		return "free_contig_range " + range_text(o);
-	case op_kind::free_contig_range_inner:
-		return "__free_contig_range " + range_text(o);
-	case op_kind::free_contig_frozen_inner:
-		return "__free_contig_frozen_range " + range_text(o);
-	case op_kind::free_contig_frozen_range:
-		return "free_contig_frozen_range " + range_text(o);
-	case op_kind::free_pages_bulk: {
-		if (o.by_handle)
-			return "free_pages_bulk " + o.handle + array_text(o);
-		std::string s = "free_pages_bulk";
-		for (uint64_t p : o.pfns)
-			s += " " + hex(p);
-		return s;
-	}
-	case op_kind::alloc_contig:
-		return "alloc_contig " + o.handle + " " + hex(o.pfn) + " " + std::to_string(o.count) + (o.frozen ? " frozen" : "");
-	case op_kind::cma_release:
-		return "cma_release " + o.handle;
-	case op_kind::vmalloc:
-		return "vmalloc " + o.handle + " " + std::to_string(o.count) + (o.huge ? " huge" : "");
-	case op_kind::vfree:
-		return "vfree " + o.handle + array_text(o);
-	case op_kind::poison:
-		return "poison " + hex(o.pfn);
-	case op_kind::make_bad:
-		return "make_bad " + hex(o.pfn) + " " + o.kind_arg;
-	case op_kind::drain:
-		return o.all ? std::string("drain") : "drain " + std::to_string(o.count);
-	case op_kind::cpu:
-		return "cpu " + std::to_string(o.count);
-	case op_kind::check:
-		return "check";
-	case op_kind::expect_chunks: {
-		std::string s = "expect chunks ";
-		for (size_t i = 0; i < o.pfns.size(); i++)
-			s += (i ? "," : "") + std::to_string(o.pfns[i]);
-		return s;
-	}
-	case op_kind::expect_free:
-		return "expect free " + hex(o.pfn) + " " + std::to_string(o.order);
-	case op_kind::expect_leaked:
-		return "expect leaked " + hex(o.pfn);
-	case op_kind::expect_allocated:
-		return "expect allocated " + hex(o.pfn);
-	case op_kind::expect_warn:
-		return "expect warn";
-	case op_kind::expect_fail:
-		return "expect fail";
-	}
-	return "?";
+	if (size_t(o.kind) >= std::size(op_table))
+		return "?";
+	const op_desc &d = op_table[size_t(o.kind)];
+	std::string s = d.name;
+	d.print(o, s);
+	return s;
+}
+
+std::string op_grammar()
+{
+	std::string s;
+	for (const op_desc &d : op_table)
+		s += std::string(d.syntax) + "\n\t" + d.doc + "\n";
+	return s;
 }
 
 std::string trace::meta_value(const std::string &key, const std::string &def) const
