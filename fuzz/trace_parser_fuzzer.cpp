@@ -102,14 +102,17 @@ BC_NO_COVERAGE std::string op_difference(const bc::op &a, const bc::op &b)
 	BC_FIELD(order)
 	BC_FIELD(mt)
 	BC_FIELD(zone)
+	BC_FIELD(zone_name)
 	BC_FIELD(compound)
 	BC_FIELD(frozen)
 	BC_FIELD(huge)
+	BC_FIELD(cpu)
 	BC_FIELD(all)
 	BC_FIELD(pfns)
+	BC_FIELD(orders)
 	BC_FIELD(arr)
 	BC_FIELD(seed)
-	BC_FIELD(kind_arg)
+	BC_FIELD(bad)
 #undef BC_FIELD
 	return "";
 }

@@ -467,7 +467,7 @@ template <op_kind K> struct any_page_cmd : trace_command {
 			return;
 		o.pfn = pick(c);
 		if (K == op_kind::make_bad)
-			o.kind_arg = pick(bc::Model::bad_kinds());
+			o.bad = bc::bad_page_kind(any_in<size_t>(0, bc::Model::bad_kinds().size()));
 		finish_build();
 	}
 	bool ok(const lockstep &ls, uint64_t pfn) const
@@ -578,20 +578,20 @@ struct drain_cmd : trace_command {
 	{
 		o.kind = op_kind::drain;
 		o.all = sometimes(50);
-		o.count = o.all ? 0 : any_in(0u, s.cfg().nr_cpus);
+		o.cpu = o.all ? 0 : any_in(0u, s.cfg().nr_cpus);
 		finish_build();
 	}
-	bool valid(const history_state &s, const lockstep &) const override { return o.all || o.count < s.cfg().nr_cpus; }
+	bool valid(const history_state &s, const lockstep &) const override { return o.all || o.cpu < s.cfg().nr_cpus; }
 };
 
 struct cpu_cmd : trace_command {
 	explicit cpu_cmd(const history_state &s)
 	{
 		o.kind = op_kind::cpu;
-		o.count = any_in(0u, s.cfg().nr_cpus);
+		o.cpu = any_in(0u, s.cfg().nr_cpus);
 		finish_build();
 	}
-	bool valid(const history_state &s, const lockstep &) const override { return o.count < s.cfg().nr_cpus; }
+	bool valid(const history_state &s, const lockstep &) const override { return o.cpu < s.cfg().nr_cpus; }
 };
 
 struct check_cmd : trace_command {

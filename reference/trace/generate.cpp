@@ -90,7 +90,7 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 		op &d = out.add();
 		d.kind = ch.chance(50) ? op_kind::drain : op_kind::cpu;
 		d.all = ch.chance(50);
-		d.count = ch.below(c.nr_cpus);
+		d.cpu = unsigned(ch.below(c.nr_cpus));
 		if (with_text)
 			d.text = op_to_line(d);
 	}
@@ -141,7 +141,7 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 		};
 		auto bad = [&]() {
 			single(op_kind::make_bad);
-			o.kind_arg = Model::bad_kinds()[ch.below(Model::bad_kinds().size())];
+			o.bad = bad_page_kind(ch.below(Model::bad_kinds().size()));
 		};
 		if (h.kind == handle_info::vmalloc) {
 			if (what < 8) {

@@ -12,53 +12,68 @@
 
 namespace bc {
 
+// The operations of a trace, in the order of the grammar's table (op_table
+// in trace.cpp: each one's name, operands, parser, printer and doc line;
+// op_grammar() prints it).  Expectations last: kinds from check on are not
+// run on the engines.
 enum class op_kind : uint8_t {
-	alloc,                      // alloc H order=K [mt=..] [zone=..] [comp] [frozen]
-	split,                      // split H
-	free_pages,                 // free_pages H       (__free_pages, refcounted)
-	free_frozen,                // free_frozen H      (free_frozen_pages, frozen)
-	free_page,                  // free_page PFN      (__free_page)
-	get,                        // get PFN            (one more reference)
-	free_contig_range,          // free_contig_range PFN COUNT | H
-	free_contig_range_inner,    // __free_contig_range PFN COUNT | H
-	free_contig_frozen_inner,   // __free_contig_frozen_range PFN COUNT | H
-	free_contig_frozen_range,   // free_contig_frozen_range PFN COUNT | H
-	free_pages_bulk,            // free_pages_bulk PFN... | H [order]
-	alloc_contig,               // alloc_contig H START COUNT [frozen]
-	cma_release,                // cma_release H
-	vmalloc,                    // vmalloc H NR [huge]
-	vfree,                      // vfree H [order]
-	poison,                     // poison PFN
-	make_bad,                   // make_bad PFN KIND
-	drain,                      // drain [CPU|all]
-	cpu,                        // cpu N
-	check,                      // check
-	expect_chunks,              // expect chunks O,O,...
-	expect_free,                // expect free PFN ORDER
-	expect_leaked,              // expect leaked PFN
-	expect_allocated,           // expect allocated PFN
-	expect_warn,                // expect warn
-	expect_fail,                // expect fail        (previous allocation failed)
+	alloc,
+	split,
+	free_pages,
+	free_frozen,
+	free_page,
+	get,
+	free_contig_range,
+	free_contig_range_inner,   // __free_contig_range
+	free_contig_frozen_inner,  // __free_contig_frozen_range
+	free_contig_frozen_range,
+	free_pages_bulk,
+	alloc_contig,
+	cma_release,
+	vmalloc,
+	vfree,
+	poison,
+	make_bad,
+	drain,
+	cpu,
+	check,
+	expect_chunks,
+	expect_free,
+	expect_leaked,
+	expect_allocated,
+	expect_warn,
+	expect_fail,
 };
+
+// A bad-page kind of make_bad: its index in Model::bad_kinds().
+enum class bad_page_kind : uint8_t {};
 
 // Order of a page array handed to free_pages_bulk / vfree.
 enum class array_order : uint8_t { as_allocated, sorted, reversed, shuffled };
 
+// One operation; each field means one thing, and an operation sets the
+// ones its operands name (op_table in trace.cpp).
 struct op {
 	op_kind kind{};
+	// Flags and small operands, packed (fuzzers keep thousands of ops).
+	bool by_handle = false; // H instead of PFN COUNT / PFN...
+	bool compound = false, frozen = false, huge = false; // alloc comp, frozen; alloc_contig frozen; vmalloc huge
+	bool all = false;       // drain (all): every cpu
+	array_order arr = array_order::as_allocated; // free_pages_bulk H, vfree H
+	bad_page_kind bad{};    // make_bad KIND
 	int line = 0;
-	std::string text;   // the line as written (trimmed), for reports
-	std::string handle; // H
-	bool by_handle = false;
-	uint64_t pfn = 0, count = 0; // PFN COUNT, START COUNT, NR
-	unsigned order = 0;
-	unsigned mt = 1; // MIGRATE_MOVABLE
-	int zone = -1;
-	bool compound = false, frozen = false, huge = false, all = false;
-	std::vector<uint64_t> pfns; // free_pages_bulk PFN...; expect chunks orders
-	array_order arr = array_order::as_allocated;
-	uint64_t seed = 0;
-	std::string kind_arg; // make_bad KIND
+	unsigned order = 0;     // alloc order=K, expect free ORDER
+	unsigned mt = 1;        // alloc mt=, MIGRATE_MOVABLE by default
+	int zone = -1;          // alloc zone=NAME: index in config::zones, -1: any
+	unsigned cpu = 0;       // drain CPU, cpu N
+	uint64_t pfn = 0;       // PFN, START
+	uint64_t count = 0;     // COUNT, NR (pages)
+	uint64_t seed = 0;      // shuffle=SEED
+	std::string text;       // the line as written (trimmed), for reports
+	std::string handle;     // H
+	std::string zone_name;  // alloc zone=NAME, to print it back
+	std::vector<uint64_t> pfns;   // free_pages_bulk PFN...
+	std::vector<unsigned> orders; // expect chunks O,O,...
 };
 
 // Back to a default op, keeping the memory of its strings and vectors (for
@@ -103,5 +118,8 @@ std::optional<trace_error> load_trace(const std::string &path, trace &out);
 std::string config_to_trace(const config &c);
 // An operation as its trace line.
 std::string op_to_line(const op &o);
+// The grammar of the operations, one line each ("NAME OPERANDS  doc"), from
+// the table the parser and op_to_line use.
+std::string op_grammar();
 
 } // namespace bc
