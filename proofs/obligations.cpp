@@ -437,8 +437,8 @@ run_step_result<W> page_step(const run_state<W> &s, const typename W::word &pfn,
 // Mutant: the caller does not recompute the section per page (it passes the
 // open run's), so a run never splits at a section boundary.
 template <class W>
-run_step_result<W> stale_section_step(const run_state<W> &s, const typename W::word &pfn,
-				      const typename W::word & /*shift*/, const typename W::boolean &prepared)
+run_step_result<W> stale_section_step(const run_state<W> &s, const typename W::word &pfn, const typename W::word & /*shift*/,
+				      const typename W::boolean &prepared)
 {
 	return run_step<W>(s, pfn, s.section, prepared);
 }
