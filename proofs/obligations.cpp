@@ -291,12 +291,12 @@ chunk_step<u64_word> ub_ctz_u64(const uint64_t &pfn, const uint64_t &count, cons
 // about every block the buddy allocator can hold.
 thread_local uint64_t replay_order = 0;
 
-chunk_step<z3_word> any_order_z3(const z3::expr &pfn, const z3::expr &count, const z3::expr &max_order)
+chunk_step<z3_word> any_order_z3(const z3::expr &pfn, const z3::expr &count, const z3::expr & /*max_order*/)
 {
 	return step_of_order<z3_word>(z3_word::ctx().bv_const("order", 64), pfn, count);
 }
 
-chunk_step<u64_word> any_order_u64(const uint64_t &pfn, const uint64_t &count, const uint64_t &max_order)
+chunk_step<u64_word> any_order_u64(const uint64_t &pfn, const uint64_t &count, const uint64_t & /*max_order*/)
 {
 	return step_of_order<u64_word>(replay_order, pfn, count);
 }
@@ -417,7 +417,7 @@ template <class W> typename W::boolean run_invariant(const run_state<W> &s, cons
 }
 
 template <class W>
-typename W::boolean run_split(const run_state<W> &s, const typename W::word &pfn, const typename W::word &shift,
+typename W::boolean run_split(const run_state<W> & /*s*/, const typename W::word &pfn, const typename W::word &shift,
 			      const run_step_result<W> &r)
 {
 	auto flushed = W::or_(W::not_(r.flush),
@@ -437,8 +437,8 @@ run_step_result<W> page_step(const run_state<W> &s, const typename W::word &pfn,
 // Mutant: the caller does not recompute the section per page (it passes the
 // open run's), so a run never splits at a section boundary.
 template <class W>
-run_step_result<W> stale_section_step(const run_state<W> &s, const typename W::word &pfn,
-				      const typename W::word &shift, const typename W::boolean &prepared)
+run_step_result<W> stale_section_step(const run_state<W> &s, const typename W::word &pfn, const typename W::word & /*shift*/,
+				      const typename W::boolean &prepared)
 {
 	return run_step<W>(s, pfn, s.section, prepared);
 }

@@ -13,7 +13,7 @@
 
 namespace bc::props {
 
-chunk_step<u64_word> uncapped_chunk(const uint64_t &pfn, const uint64_t &count, const uint64_t &max_order)
+chunk_step<u64_word> uncapped_chunk(const uint64_t &pfn, const uint64_t &count, const uint64_t & /*max_order*/)
 {
 	return next_chunk<u64_word>(pfn, count, 63);
 }

@@ -121,7 +121,7 @@ int bc_put_page_testzero(page *p)
 	return valid_page(m, p, "put_page_testzero") && m.put_page_testzero(p);
 }
 
-void mod_lruvec_page_state(page *p, int idx, int val)
+void mod_lruvec_page_state(page * /*p*/, int idx, int val)
 {
 	if (idx == 0) // NR_VMALLOC
 		current().nr_vmalloc += val;

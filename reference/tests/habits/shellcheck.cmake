@@ -1,0 +1,20 @@
+# shellcheck on the shell scripts of ci/ and .ci/ (the files whose first
+# line names sh or bash) and on reference/tests/habits/*.sh; fails on any
+# finding.  -DSHELLCHECK=... -DSOURCE=<source dir>
+file(GLOB candidates LIST_DIRECTORIES false ${SOURCE}/ci/* ${SOURCE}/.ci/* ${SOURCE}/reference/tests/habits/*.sh)
+set(scripts "")
+foreach(f IN LISTS candidates)
+  file(STRINGS ${f} first LIMIT_COUNT 1)
+  if(first MATCHES "^#!.*(/|env )(ba)?sh")
+    list(APPEND scripts ${f})
+  endif()
+endforeach()
+list(LENGTH scripts n)
+if(n EQUAL 0)
+  message(FATAL_ERROR "no shell scripts found in ${SOURCE}/ci and .ci")
+endif()
+execute_process(COMMAND ${SHELLCHECK} ${scripts} RESULT_VARIABLE rc WORKING_DIRECTORY ${SOURCE})
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "shellcheck found problems in the scripts above (exit ${rc})")
+endif()
+message(STATUS "shellcheck: ${n} scripts clean")
