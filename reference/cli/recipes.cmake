@@ -117,6 +117,6 @@ endfunction()
 
 include(GNUInstallDirs)
 bc_recipes_json(bc_build_recipes BUILD)
-file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/reference/buddycheck-recipes.json CONTENT "${bc_build_recipes}")
+file(GENERATE OUTPUT $<TARGET_FILE_DIR:buddycheck>/buddycheck-recipes.json CONTENT "${bc_build_recipes}")
 bc_recipes_json(bc_install_recipes INSTALL)
 file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/reference/install/recipes.json CONTENT "${bc_install_recipes}")
