@@ -3,7 +3,7 @@
 #   -DBUDDYCHECK=path -DOUT=dir -DMODE=reference|control|broken
 #   reference: exit 0; every scenario ran; CMA: batched takes the zone lock
 #              fewer times than per-page, and the seed's profile shape holds
-#   control:   --engine oracle (per-page against itself): the same
+#   control:   --engine naive (per-page against itself): the same
 #              assertions must FAIL (equal counts), so they can fail
 #   broken:    --engine run-end-off-by-one loses pages: exit 1, FAILED line
 #   runaway:   --engine runaway-chunk-loop frees chunks past its range
@@ -23,7 +23,7 @@ if(MODE STREQUAL "broken")
 elseif(MODE STREQUAL "runaway")
 	set(engine --engine runaway-chunk-loop)
 elseif(MODE STREQUAL "control")
-	set(engine --engine oracle)
+	set(engine --engine naive)
 elseif(MODE STREQUAL "candidate_reference")
 	set(engine --candidate "${SOURCE}/reference/candidates/reference.c")
 elseif(MODE STREQUAL "candidate_naive")

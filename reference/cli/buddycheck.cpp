@@ -1,9 +1,14 @@
-// buddycheck: the command-line front end (usage_text lists every subcommand).
-//   check    candidates through the suite, property and fuzz stages (check.cpp)
-//   replay   traces on the oracle and a batched engine or a candidate
+// buddycheck: the command-line front end.  Every subcommand and option is
+// declared once, in the CLI11 table of run_command(); '--help' (and
+// 'buddycheck help [SUBCOMMAND]') prints what CLI11 generates from it.
+//   check    candidates through the stages of check.cpp: golden traces and a
+//            randomized campaign under each memory model, the stateful
+//            property, the fuzz targets; then the proofs of the chunk routine
+//   replay   traces on the naive per-page oracle and a batched engine or a candidate
 //   corpus   the golden traces against their documented verdicts
 //   generate, decode, wrapper, presets, engines: trace tools
-//   bench    the seeds' experiments on the model (runs buddycheck-bench)
+//   bench    the seeds' experiments on the model (runs buddycheck-bench,
+//            whose own CLI11 table its --help prints)
 //   cache    the build cache (cache.cpp)
 #include "buddycheck/decode.hpp"
 #include "buddycheck/files.hpp"
@@ -38,19 +43,6 @@
 namespace fs = std::filesystem;
 using namespace bc;
 
-static const char *usage_text =
-	"usage: buddycheck check [--seconds S] [--fuzz-seconds S] [--property-seconds S] [--seed N] [--out DIR]\n"
-	"                        [--cell-seconds S] [--cell-memory-mb M] [--no-proofs] [--require-batched] [--verbose] [FILE.c...]\n"
-	"       buddycheck replay [--engine NAME | --candidate FILE.c] [--memmap M] [--full-checks] [--no-map] [--quiet] [--expect-documented] TRACE...\n"
-	"       buddycheck corpus [--corpus DIR]\n"
-	"       buddycheck generate [--preset NAME] [--memmap flat|vmemmap|sparse] [--zones kernel|preset] [--ops N] [--seed S]\n"
-	"       buddycheck decode [--target differential|bulk] [--max-ops N] [--preset NAME] FUZZER_INPUT\n"
-	"       buddycheck bench [--quick] [--repetitions N] [--json FILE] [--filter TEXT] [--engine NAME | --candidate FILE.c] [--memmap M]\n"
-	"       buddycheck presets\n"
-	"       buddycheck engines\n"
-	"       buddycheck cache clean|info\n"
-	"'buddycheck SUBCOMMAND --help' lists its options with their defaults.\n";
-
 static const char *exit_status_text =
 	"exit status: 0 no finding; 1 a finding (counterexample, failed proof, TIMEOUT, OOM, crash of the candidate);\n"
 	"             2 bad input (unreadable file, a candidate that does not compile, bad options);\n"
@@ -72,9 +64,9 @@ struct replay_args {
 
 static void add_replay_command(CLI::App &app, replay_args &a)
 {
-	CLI::App *c = app.add_subcommand("replay", "Replay traces on the oracle and a batched engine (or a candidate C file)");
+	CLI::App *c = app.add_subcommand("replay", "Replay traces on the naive per-page oracle and a batched engine (or a candidate C file) in lockstep");
 	c->add_option("TRACE", a.files, "trace files")->required();
-	auto *eng = c->add_option("--engine", a.engine, "the batched engine: reference (default) or a negative control ('buddycheck engines')");
+	auto *eng = c->add_option("--engine", a.engine, "the batched engine: reference (default), naive (alias oracle) or a negative control ('buddycheck engines')");
 	auto *cand = c->add_option("--candidate", a.candidate, "a candidate C file (or a built-in candidate's name) as the batched engine");
 	c->add_option("--memmap", a.memmap, "replay under this memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
 	c->add_flag("--full-checks", a.full_checks, "the full invariant checker after every operation");
@@ -378,8 +370,8 @@ static int cmd_presets()
 
 static int cmd_engines()
 {
-	std::printf("reference   the batched free family of the 2026 series (default)\n");
-	std::printf("oracle      the per-page code it replaced\n");
+	std::printf("%-20s the batched free family of the 2026 series (default)\n", reference_family().name);
+	std::printf("%-20s the per-page code it replaced, the oracle (alias: oracle)\n", oracle_family().name);
 	for (const auto &v : broken_variants())
 		std::printf("%-20s negative control: %s\n", v.name, v.defect);
 	return 0;
@@ -390,7 +382,7 @@ static int cmd_engines()
 // bench passes its arguments on to the benchmark binary, which parses them.
 static int run_command(int argc, char **argv)
 {
-	CLI::App app{"buddycheck: checks Linux page-allocator free paths against a per-page oracle"};
+	CLI::App app{"buddycheck: checks Linux page-allocator free paths against the naive per-page oracle", "buddycheck"};
 	app.require_subcommand(1);
 	app.footer(exit_status_text);
 	cli::check_options check;
@@ -408,15 +400,34 @@ static int run_command(int argc, char **argv)
 	CLI::App *wrapper = app.add_subcommand("wrapper", "Write the generated wrapper of a candidate (what a fuzz build compiles)");
 	wrapper->add_option("FILE.c", wrapper_in, "candidate")->required();
 	wrapper->add_option("-o", wrapper_out, "output file")->required();
-	CLI::App *bench = app.add_subcommand("bench", "The seeds' experiments on the model (Google Benchmark): options as 'buddycheck bench --help' shows");
+	CLI::App *bench = app.add_subcommand("bench", "The seeds' experiments on the model (Google Benchmark); 'buddycheck bench --help' prints its options");
 	bench->prefix_command();
 	bench->set_help_flag(); // --help is the benchmark binary's
 	app.add_subcommand("presets", "List the configuration presets");
-	app.add_subcommand("engines", "List the batched engines (the reference and the negative controls)");
-	std::vector<std::string> cache_args;
+	app.add_subcommand("engines", "List the engines: the batched reference, naive (the per-page oracle) and the negative controls");
+	std::string cache_action;
 	CLI::App *cache = app.add_subcommand("cache", "The build cache: clean (remove every entry not in use) or info");
-	cache->add_option("ACTION", cache_args, "clean | info")->required()->check(CLI::IsMember({"clean", "info"}));
+	cache->add_option("ACTION", cache_action, "clean: remove every entry not in use; info: where it is, its entries and size")
+		->required()
+		->check(CLI::IsMember({"clean", "info"}));
 	const std::string first = argv[1];
+	if (first == "help") {
+		// 'buddycheck help [SUBCOMMAND]': the same text as --help.
+		const CLI::App *sub = nullptr;
+		if (argc > 2) {
+			const std::string name = argv[2];
+			auto subs = app.get_subcommands([&](const CLI::App *c) { return c->get_name() == name; });
+			if (subs.empty())
+				return usage_error("unknown command '" + name + "'");
+			sub = subs.front();
+		}
+		if (sub && sub->get_name() == "bench") {
+			std::vector<std::string> help{"--help"};
+			return cmd_bench(help);
+		}
+		std::fputs((sub ? sub->help(app.get_name()) : app.help()).c_str(), stdout);
+		return 0;
+	}
 	if (first[0] != '-' && app.get_subcommands([&](const CLI::App *c) { return c->get_name() == first; }).empty())
 		return usage_error(std::string("unknown command '") + argv[1] + "'");
 	try {
@@ -448,7 +459,7 @@ static int run_command(int argc, char **argv)
 		return cmd_presets();
 	if (app.got_subcommand("engines"))
 		return cmd_engines();
-	return cli::cmd_cache(cache_args);
+	return cli::cmd_cache({cache_action});
 }
 
 int main(int argc, char **argv)
@@ -456,11 +467,6 @@ int main(int argc, char **argv)
 	cli::install_interrupt_handlers();
 	if (argc < 2)
 		return usage_error("no command");
-	const std::string cmd = argv[1];
-	if (cmd == "help") {
-		std::printf("%s%s", usage_text, exit_status_text);
-		return 0;
-	}
 	try {
 		return run_command(argc, argv);
 	} catch (const cli::tool_failure &e) {

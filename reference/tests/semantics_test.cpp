@@ -719,7 +719,9 @@ TEST(FreeFamily, OraclePreparedRangeFreesPageByPage)
 TEST(FreeFamily, FamiliesByName)
 {
 	EXPECT_EQ(family_by_name("reference"), &reference_family());
-	EXPECT_EQ(family_by_name("oracle"), &oracle_family());
+	EXPECT_EQ(family_by_name("naive"), &oracle_family());
+	EXPECT_EQ(family_by_name("oracle"), &oracle_family()); // the alias
+	EXPECT_STREQ(oracle_family().name, "naive");
 	for (const auto &v : broken_variants())
 		EXPECT_EQ(family_by_name(v.name), v.family) << v.name;
 	EXPECT_EQ(family_by_name("no-such-engine"), nullptr);
