@@ -244,7 +244,9 @@ int bc::bench::bench_main(int argc, char **argv, const free_family *candidate)
 	app.add_option("--repetitions", opt.repetitions, "interleaved repetitions (default 5, --quick 3)")->check(CLI::Range(1, 100));
 	app.add_option("--json", opt.json, "also write the results as JSON to this file");
 	app.add_option("--filter", opt.filter, "only the scenarios whose name contains this text");
-	auto *eng = app.add_option("--engine", engine, "the batched engine: reference (default), naive (alias oracle: the per-page oracle against itself, the control run) or a negative control ('buddycheck engines')");
+	auto *eng = app.add_option(
+		"--engine", engine,
+		"the batched engine: reference (default), naive (alias oracle: the per-page oracle against itself, the control run) or a negative control ('buddycheck engines')");
 	// The binary of a candidate is built by `buddycheck bench --candidate`,
 	// which passes the file on for the table.
 	auto *cand = app.add_option("--candidate", opt.candidate, "a candidate C file (built by 'buddycheck bench --candidate FILE.c')");

@@ -64,9 +64,12 @@ struct replay_args {
 
 static void add_replay_command(CLI::App &app, replay_args &a)
 {
-	CLI::App *c = app.add_subcommand("replay", "Replay traces on the naive per-page oracle and a batched engine (or a candidate C file) in lockstep");
+	CLI::App *c = app.add_subcommand(
+		"replay", "Replay traces on the naive per-page oracle and a batched engine (or a candidate C file) in lockstep");
 	c->add_option("TRACE", a.files, "trace files")->required();
-	auto *eng = c->add_option("--engine", a.engine, "the batched engine: reference (default), naive (alias oracle) or a negative control ('buddycheck engines')");
+	auto *eng = c->add_option(
+		"--engine", a.engine,
+		"the batched engine: reference (default), naive (alias oracle) or a negative control ('buddycheck engines')");
 	auto *cand = c->add_option("--candidate", a.candidate, "a candidate C file (or a built-in candidate's name) as the batched engine");
 	c->add_option("--memmap", a.memmap, "replay under this memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
 	c->add_flag("--full-checks", a.full_checks, "the full invariant checker after every operation");
@@ -400,11 +403,13 @@ static int run_command(int argc, char **argv)
 	CLI::App *wrapper = app.add_subcommand("wrapper", "Write the generated wrapper of a candidate (what a fuzz build compiles)");
 	wrapper->add_option("FILE.c", wrapper_in, "candidate")->required();
 	wrapper->add_option("-o", wrapper_out, "output file")->required();
-	CLI::App *bench = app.add_subcommand("bench", "The seeds' experiments on the model (Google Benchmark); 'buddycheck bench --help' prints its options");
+	CLI::App *bench = app.add_subcommand(
+		"bench", "The seeds' experiments on the model (Google Benchmark); 'buddycheck bench --help' prints its options");
 	bench->prefix_command();
 	bench->set_help_flag(); // --help is the benchmark binary's
 	app.add_subcommand("presets", "List the configuration presets");
-	app.add_subcommand("engines", "List the engines: the batched reference, naive (the per-page oracle) and the negative controls");
+	app.add_subcommand("engines",
+			   "List the engines: the batched reference, naive (the per-page oracle) and the negative controls");
 	std::string cache_action;
 	CLI::App *cache = app.add_subcommand("cache", "The build cache: clean (remove every entry not in use) or info");
 	cache->add_option("ACTION", cache_action, "clean: remove every entry not in use; info: where it is, its entries and size")

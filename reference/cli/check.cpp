@@ -319,9 +319,11 @@ int run_check(const check_options &opt)
 
 void add_check_command(CLI::App &app, check_options &opt)
 {
-	CLI::App *c = app.add_subcommand("check", "Check candidate C files (default: the built-in candidates) against the naive per-page oracle: "
-				     "the golden traces and a randomized campaign under each memory model, the stateful property, "
-				     "the fuzz targets (each cell under its limits), then the proofs of the chunk routine; prints the verdict table");
+	CLI::App *c = app.add_subcommand(
+		"check",
+		"Check candidate C files (default: the built-in candidates) against the naive per-page oracle: "
+		"the golden traces and a randomized campaign under each memory model, the stateful property, "
+		"the fuzz targets (each cell under its limits), then the proofs of the chunk routine; prints the verdict table");
 	c->add_option("FILE.c", opt.files, "candidate files, or built-in candidate names (naive, neg_uncapped_order, ...)");
 	c->add_option("--seconds", opt.seconds, "randomized campaign per candidate and memory model")->check(CLI::Range(0.0, 86400.0))->capture_default_str();
 	c->add_option("--fuzz-seconds", opt.fuzz_seconds, "each libFuzzer target (0: none; fractions honoured)")
