@@ -154,9 +154,8 @@ std::pair<uint64_t, unsigned> maximal_block(const Model &m, const std::vector<ui
 void canonical_form(const free_family &family)
 {
 	static const char *presets[] = {"tiny", "small", "small-64k"};
-	static const memmap_model models[] = {memmap_model::sparse, memmap_model::flat, memmap_model::vmemmap};
 	config c = *preset(presets[any_in(0, 3)]);
-	c.memmap = models[any_in(0, 3)];
+	c.memmap = all_memmaps[any_in<size_t>(0, std::size(all_memmaps))];
 	// Unaligned inner zone boundaries exercise "never merge across zones";
 	// the family's runs do not split at zones (a documented finding), so
 	// they stay inside one zone below.

@@ -326,6 +326,7 @@ struct vmalloc_cmd : creating_command {
 		o.kind = op_kind::vmalloc;
 		o.count = any_in<uint64_t>(1, s.cfg().max_order_nr_pages() * 2 + 1);
 		o.huge = sometimes(10);
+		o.interleave = s.cfg().nr_nodes() > 1 && sometimes(50);
 		finish_build();
 	}
 };
@@ -618,17 +619,29 @@ auto command_gen = [](const history_state &s) {
 	});
 };
 
-// A scaled configuration: preset, memory model, CPUs; inner zone boundaries
-// aligned as in the kernel (an unaligned one is a documented finding of the
-// reference, not what this property looks for).
+// A scaled configuration: preset, memory model, layout (one node, a hole,
+// or two nodes with a hole in node 0 and, under `sparse`, hot-added sections
+// at the end of each node), CPUs; inner zone boundaries aligned as in the
+// kernel (an unaligned one is a documented finding of the reference, not
+// what this property looks for).
 config gen_config()
 {
 	static const char *presets[] = {"tiny", "small", "small-64k"};
-	static const memmap_model models[] = {memmap_model::sparse, memmap_model::flat, memmap_model::vmemmap};
 	config c = *preset(presets[any_in(0, 3)]);
-	c.memmap = models[any_in(0, 3)];
+	c.memmap = all_memmaps[any_in<size_t>(0, std::size(all_memmaps))];
 	c.nr_cpus = any_in(1u, 3u);
-	kernel_like_zones(c);
+	switch (any_in(0, 3)) {
+	case 1:
+		c.holes = {c.nr_sections / 2};
+		[[fallthrough]];
+	case 0:
+		kernel_like_zones(c);
+		break;
+	default:
+		two_node_layout(c);
+		if (c.memmap == memmap_model::sparse)
+			c.hotplug = any_in(0u, 2u);
+	}
 	return c;
 }
 

@@ -250,7 +250,7 @@ int bc::bench::bench_main(int argc, char **argv, const free_family *candidate)
 	// The binary of a candidate is built by `buddycheck bench --candidate`,
 	// which passes the file on for the table.
 	auto *cand = app.add_option("--candidate", opt.candidate, "a candidate C file (built by 'buddycheck bench --candidate FILE.c')");
-	app.add_option("--memmap", memmap, "memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
+	app.add_option("--memmap", memmap, "memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse", "sparse-hotplug"}));
 	eng->excludes(cand);
 	try {
 		app.parse(argc, argv);

@@ -124,7 +124,7 @@ static void split_release(bench_ctx &c)
 
 static void do_vmalloc(bench_ctx &c, uint64_t nr, bool huge)
 {
-	if (!c.m->vmalloc_pages(nr, huge, c.pages))
+	if (!c.m->vmalloc_pages(nr, huge, false, c.pages))
 		throw bench_error("vmalloc of " + std::to_string(nr) + " pages failed");
 }
 

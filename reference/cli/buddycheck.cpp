@@ -71,7 +71,8 @@ static void add_replay_command(CLI::App &app, replay_args &a)
 		"--engine", a.engine,
 		"the batched engine: reference (default), naive (alias oracle) or a negative control ('buddycheck engines')");
 	auto *cand = c->add_option("--candidate", a.candidate, "a candidate C file (or a built-in candidate's name) as the batched engine");
-	c->add_option("--memmap", a.memmap, "replay under this memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
+	c->add_option("--memmap", a.memmap, "replay under this memory model")
+		->check(CLI::IsMember({"flat", "vmemmap", "sparse", "sparse-hotplug"}));
 	c->add_flag("--full-checks", a.full_checks, "the full invariant checker after every operation");
 	c->add_flag("--no-map", a.no_map, "no pfn map in a counterexample");
 	c->add_flag("-q,--quiet", a.quiet, "print only counterexamples");
@@ -235,9 +236,12 @@ static void add_generate_command(CLI::App &app, generate_args &a)
 {
 	CLI::App *c = app.add_subcommand("generate", "Print a random valid history (a trace)");
 	c->add_option("--preset", a.preset, "configuration preset ('buddycheck presets')")->capture_default_str();
-	c->add_option("--memmap", a.memmap, "memory model")->check(CLI::IsMember({"flat", "vmemmap", "sparse"}));
-	c->add_option("--zones", a.zones, "zone layout: the kernel's (DMA, DMA32, Normal) or the preset's")
-		->check(CLI::IsMember({"kernel", "preset"}))
+	c->add_option("--memmap", a.memmap, "memory model")
+		->check(CLI::IsMember({"flat", "vmemmap", "sparse", "sparse-hotplug"}));
+	c->add_option("--zones", a.zones,
+		      "zone layout: the kernel's (inner boundary aligned), the preset's, or two-node (two NUMA nodes, a hole "
+		      "in node 0, zones DMA, Normal, Normal1)")
+		->check(CLI::IsMember({"kernel", "preset", "two-node"}))
 		->capture_default_str();
 	c->add_option("--ops", a.g.ops, "operations")->check(CLI::Range(uint64_t(1), uint64_t(100000000)))->capture_default_str();
 	c->add_option("--seed", a.g.seed, "seed")->capture_default_str();
@@ -260,6 +264,8 @@ static int cmd_generate(const generate_args &a)
 		c->memmap = *mm;
 	if (kernel_zones)
 		kernel_like_zones(*c);
+	else if (a.zones == "two-node")
+		two_node_layout(*c);
 	std::fputs(generate_trace(*c, g).c_str(), stdout);
 	return 0;
 }

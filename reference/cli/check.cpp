@@ -242,9 +242,14 @@ int run_check(const check_options &opt)
 	// 3. The stages, candidate by candidate, one cell each.
 	const auto stages = check_stages(opt);
 	if (!ready.empty()) {
+		// The memory-model columns name the kernel layout they stand for.
+		for (const auto &s : stages)
+			if (!s->legend().empty())
+				std::printf("%-16s %s\n", s->column().c_str(), s->legend().c_str());
+		std::printf("\n");
 		std::string head = padded("candidate", 36);
 		for (const auto &s : stages)
-			head += padded(s->column(), 18);
+			head += padded(s->column(), 16);
 		std::printf("%s%s\n", head.c_str(), builtin ? "expected" : "");
 		std::fflush(stdout);
 	}
@@ -263,7 +268,7 @@ int run_check(const check_options &opt)
 		bool row_ok = true;
 		for (const auto &s : stages) {
 			const cell c = s->run(ctx);
-			row += padded(c.shown, 18);
+			row += padded(c.shown, 16);
 			any_finding |= c.k == cell::finding;
 			own_failure |= c.k == cell::own_failure;
 			notes.insert(notes.end(), c.notes.begin(), c.notes.end());

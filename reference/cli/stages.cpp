@@ -156,6 +156,7 @@ struct suite_stage : stage {
 	std::string mm;
 	explicit suite_stage(std::string m) : mm(std::move(m)) {}
 	std::string column() const override { return mm; }
+	std::string legend() const override { return memmap_kernel_layout(*memmap_from_name(mm)); }
 
 	cell run(const candidate_ctx &c) const override
 	{
@@ -378,8 +379,8 @@ struct fuzz_stage : stage {
 std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt)
 {
 	std::vector<std::unique_ptr<stage>> v;
-	for (const char *mm : {"flat", "vmemmap", "sparse"})
-		v.push_back(std::make_unique<suite_stage>(mm));
+	for (memmap_model mm : all_memmaps)
+		v.push_back(std::make_unique<suite_stage>(memmap_name(mm)));
 	if (opt.property_seconds > 0)
 		v.push_back(std::make_unique<properties_stage>());
 	if (opt.fuzz_seconds > 0)

@@ -37,6 +37,7 @@ struct cell {
 struct stage {
 	virtual ~stage() = default;
 	virtual std::string column() const = 0; // the header's key, too
+	virtual std::string legend() const { return {}; } // what the column stands for, when its name does not say
 	virtual cell run(const candidate_ctx &c) const = 0;
 };
 

@@ -217,17 +217,31 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 	}
 	// A randomized campaign of generated histories on the scaled presets: a
 	// count, not a clock, so that the verdict does not depend on the
-	// machine's speed (the cell's wall-clock limit is the parent's).
+	// machine's speed (the cell's wall-clock limit is the parent's).  Three
+	// layouts in turn: one node without holes; a hole in the middle; two
+	// nodes with a hole inside node 0 and, under `sparse`, the last section
+	// of each node hot-added (a mixed memmap).
 	const char *presets[] = {"small", "small-64k", "tiny"};
+	const char *layouts[] = {"one node", "a hole", "two nodes"};
 	for (uint64_t i = 0; i < histories; i++) {
 		config c = *preset(presets[i % 3]);
 		c.memmap = mm;
-		kernel_like_zones(c);
+		const unsigned layout = unsigned(i / 3 % 3);
+		if (layout == 2) {
+			two_node_layout(c);
+			if (mm == memmap_model::sparse)
+				c.hotplug = 1;
+		} else {
+			if (layout == 1)
+				c.holes = {c.nr_sections / 2};
+			kernel_like_zones(c);
+		}
 		generate_options g;
 		g.ops = 200;
 		g.seed = seed * 1000003 + i;
 		trace t;
-		std::string origin = "generated: preset " + std::string(presets[i % 3]) + ", seed " + std::to_string(g.seed);
+		std::string origin = "generated: preset " + std::string(presets[i % 3]) + ", " + layouts[layout] + ", seed " +
+				     std::to_string(g.seed);
 		if (auto e = parse_trace(generate_trace(c, g), origin, t))
 			continue;
 		if (!run_one(t, origin))

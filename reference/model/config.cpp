@@ -16,9 +16,28 @@ const char *memmap_name(memmap_model m)
 		return "vmemmap";
 	case memmap_model::sparse:
 		return "sparse";
+	case memmap_model::sparse_hotplug:
+		return "sparse-hotplug";
 	}
 	return "?";
 }
+
+const char *memmap_kernel_layout(memmap_model m)
+{
+	switch (m) {
+	case memmap_model::flat:
+		return "FLATMEM: one memmap array";
+	case memmap_model::vmemmap:
+		return "SPARSEMEM_VMEMMAP: one virtual memmap, holes unmapped";
+	case memmap_model::sparse:
+		return "SPARSEMEM boot memory: one memmap buffer per node, present sections packed (sparse_init_nid)";
+	case memmap_model::sparse_hotplug:
+		return "SPARSEMEM hot-added memory: one memmap allocation per section (section_activate)";
+	}
+	return "?";
+}
+
+const char *memmap_names_help() { return "flat, vmemmap, sparse or sparse-hotplug"; }
 
 std::optional<memmap_model> memmap_from_name(std::string_view s)
 {
@@ -26,8 +45,10 @@ std::optional<memmap_model> memmap_from_name(std::string_view s)
 		return memmap_model::flat;
 	if (s == "vmemmap" || s == "sparse-vmemmap")
 		return memmap_model::vmemmap;
-	if (s == "sparse" || s == "classic-sparse")
+	if (s == "sparse" || s == "classic-sparse" || s == "sparse-boot")
 		return memmap_model::sparse;
+	if (s == "sparse-hotplug")
+		return memmap_model::sparse_hotplug;
 	return std::nullopt;
 }
 
@@ -36,6 +57,14 @@ bool config::section_present(uint64_t sec) const
 	if (sec >= nr_sections)
 		return false;
 	return std::find(holes.begin(), holes.end(), sec) == holes.end();
+}
+
+unsigned config::node_of_section(uint64_t sec) const
+{
+	unsigned nid = 0;
+	while (nid < node_starts.size() && sec >= node_starts[nid])
+		nid++;
+	return nid;
 }
 
 const std::vector<std::string> &preset_names()
@@ -50,11 +79,17 @@ void default_zones(config &c)
 {
 	// Two zones whose boundary is deliberately not aligned to anything: a
 	// block never merges across it, so the boundary is an edge worth having.
+	// With nodes, that is node 0; every other node has one zone, Normal<nid>.
 	uint64_t end = c.nr_pfns();
+	if (!c.node_starts.empty())
+		end = c.node_starts[0] << c.pfn_section_shift();
 	uint64_t boundary = end / 8 + 3;
 	if (boundary >= end)
 		boundary = end / 2;
 	c.zones = {{"DMA", 0, boundary}, {"Normal", boundary, end}};
+	for (unsigned nid = 1; nid < c.nr_nodes(); nid++)
+		c.zones.push_back({"Normal" + std::to_string(nid), c.node_first_section(nid) << c.pfn_section_shift(),
+				   c.node_end_section(nid) << c.pfn_section_shift()});
 }
 
 void kernel_like_zones(config &c)
@@ -67,6 +102,26 @@ void kernel_like_zones(config &c)
 	if (boundary >= end - 3)
 		boundary = (end / 2) & ~(block - 1);
 	c.zones = {{"DMA", 0, boundary}, {"Normal", boundary, end - 3}};
+}
+
+void two_node_layout(config &c)
+{
+	const uint64_t pps = c.pages_per_section(), block = c.max_order_nr_pages();
+	const uint64_t mid = c.nr_sections / 2;
+	c.node_starts = {mid};
+	c.holes.clear();
+	if (mid >= 3)
+		c.holes.push_back(mid - 2); // inside node 0: present sections on both sides
+	const uint64_t node1 = mid * pps, end = c.nr_pfns();
+	uint64_t boundary = (node1 / 2 + 3) & ~(block - 1);
+	if (boundary == 0)
+		boundary = block;
+	c.zones.clear();
+	if (boundary < node1)
+		c.zones = {{"DMA", 0, boundary}, {"Normal", boundary, node1}};
+	else
+		c.zones = {{"DMA", 0, node1}};
+	c.zones.push_back({"Normal1", node1, end - 3});
 }
 
 std::optional<config> preset(std::string_view name)
@@ -143,7 +198,8 @@ std::optional<config> preset(std::string_view name)
 bool same_memmap_shape(const config &a, const config &b)
 {
 	return a.memmap == b.memmap && a.nr_sections == b.nr_sections && a.pfn_section_shift() == b.pfn_section_shift() &&
-	       a.holes == b.holes;
+	       a.holes == b.holes && a.node_starts == b.node_starts &&
+	       (a.memmap != memmap_model::sparse || a.hotplug == b.hotplug);
 }
 
 const config *preset_ref(std::string_view name)
@@ -210,6 +266,17 @@ std::optional<std::string> validate(const config &c)
 	}
 	if (c.holes.size() >= c.nr_sections)
 		return std::string("every section is a hole: no memory present");
+	if (c.node_starts.size() > 7)
+		return fmt("%zu nodes configured; the model supports at most 8", c.node_starts.size() + 1);
+	for (size_t i = 0; i < c.node_starts.size(); i++) {
+		const uint64_t s = c.node_starts[i], prev = i ? c.node_starts[i - 1] : 0;
+		if (s <= prev || s >= c.nr_sections)
+			return fmt("node %zu starts at section %llu: node starts must ascend from section 1 and lie below "
+				   "section %llu",
+				   i + 1, ull(s), ull(c.nr_sections));
+	}
+	if (c.hotplug > 1024)
+		return fmt("hotplug %u is out of range (0..1024)", c.hotplug);
 	if (c.zones.empty())
 		return std::string("no zone configured");
 	if (c.zones.size() > 4)
@@ -227,6 +294,9 @@ std::optional<std::string> validate(const config &c)
 		if (i > 0 && z.start_pfn < c.zones[i - 1].end_pfn)
 			return fmt("zone %s overlaps or precedes zone %s (zones must be sorted and disjoint)",
 				   z.name.c_str(), c.zones[i - 1].name.c_str());
+		if (c.node_of_pfn(z.start_pfn) != c.node_of_pfn(z.end_pfn - 1))
+			return fmt("zone %s (0x%llx-0x%llx) spans nodes %u and %u: a zone lies in one node", z.name.c_str(),
+				   ull(z.start_pfn), ull(z.end_pfn), c.node_of_pfn(z.start_pfn), c.node_of_pfn(z.end_pfn - 1));
 		for (size_t j = 0; j < i; j++)
 			if (c.zones[j].name == z.name)
 				return fmt("zone name %s is used twice", z.name.c_str());
@@ -267,6 +337,13 @@ std::string describe(const config &c)
 		for (size_t i = 0; i < c.holes.size(); i++)
 			o << (i ? "," : "") << c.holes[i];
 	}
+	if (!c.node_starts.empty()) {
+		o << " nodes=0";
+		for (auto n : c.node_starts)
+			o << "," << n;
+	}
+	if (c.hotplug && c.memmap == memmap_model::sparse)
+		o << " hotplug=" << c.hotplug;
 	for (const auto &z : c.zones)
 		o << " zone=" << z.name << ":0x" << std::hex << z.start_pfn << "-0x" << z.end_pfn << std::dec;
 	return o.str();

@@ -2,8 +2,9 @@
 // setup of zones, free areas and pcp lists (mm/mm_init.c: zone and
 // pageblock init, memmap_init_range(), and memblock_free_all() handing
 // every present pfn to the buddy allocator), and the memmap itself with
-// page_to_pfn() and the zone lookup (mm/sparse.c: one memmap per present
-// section under classic SPARSEMEM; include/asm-generic/memory_model.h).
+// page_to_pfn() and the zone lookup (mm/sparse.c: the boot buffer per node
+// and the hot-added sections of classic SPARSEMEM;
+// include/asm-generic/memory_model.h).
 // One of the four files the model was split into along the kernel's seams
 // (with free_path.cpp, alloc_path.cpp and vmalloc.cpp); here because it is
 // what every other part runs on.
@@ -149,8 +150,11 @@ void Model::release_memmap()
 		delete[] flat_map_;
 		flat_map_ = nullptr;
 	}
-	for (page *m : section_map_)
-		delete[] m;
+	for (const memmap_block &b : memmap_blocks_) {
+		BC_UNPOISON(b.alloc, (b.nr_pages + 2 * b.redzone) * sizeof(page));
+		delete[] b.alloc;
+	}
+	memmap_blocks_.clear();
 	section_map_.clear();
 	section_by_addr_.clear();
 	last_section_hit_ = 0;
@@ -158,30 +162,65 @@ void Model::release_memmap()
 
 Model::~Model() { release_memmap(); }
 
+// Classic SPARSEMEM's memmaps (mm/sparse.c).  Boot memory: sparse_init_nid()
+// reserves one buffer per node for all its present sections and hands them
+// out in pfn order (sparse_buffer_alloc()), so the struct page after a
+// section's last one is the first of the node's next *present* section:
+// a page++ walk across a hole lands on the wrong pfn and nothing faults.
+// Hot-added sections (section_activate() -> populate_section_memmap()) and
+// what the boot buffer could not hold get one allocation each.  Every
+// allocation has a poisoned redzone of a MAX_PAGE_ORDER block on both sides,
+// so that a walk out of it (by up to one chunk) is an AddressSanitizer
+// report rather than a read of another allocation.
+BC_NO_COVERAGE void Model::build_section_memmaps()
+{
+	const uint64_t pps = cfg_.pages_per_section();
+	const size_t redzone = size_t(cfg_.max_order_nr_pages());
+	section_map_.assign(cfg_.nr_sections, nullptr);
+	auto allocate = [&](const std::vector<uint64_t> &sections) {
+		if (sections.empty())
+			return;
+		memmap_block b;
+		b.nr_pages = size_t(sections.size() * pps);
+		b.redzone = redzone;
+		b.alloc = new page[b.nr_pages + 2 * redzone];
+		BC_POISON(b.alloc, redzone * sizeof(page));
+		BC_POISON(b.alloc + redzone + b.nr_pages, redzone * sizeof(page));
+		for (size_t i = 0; i < sections.size(); i++) {
+			section_map_[sections[i]] = b.alloc + redzone + i * pps;
+			section_by_addr_.emplace_back(reinterpret_cast<uintptr_t>(section_map_[sections[i]]), sections[i]);
+		}
+		memmap_blocks_.push_back(b);
+	};
+	for (unsigned nid = 0; nid < cfg_.nr_nodes(); nid++) {
+		std::vector<uint64_t> present;
+		for (uint64_t s = cfg_.node_first_section(nid); s < cfg_.node_end_section(nid); s++)
+			if (present_[s])
+				present.push_back(s);
+		size_t hot = cfg_.memmap == memmap_model::sparse_hotplug ? present.size()
+									 : std::min<size_t>(cfg_.hotplug, present.size());
+		std::vector<uint64_t> boot(present.begin(), present.end() - long(hot));
+		allocate(boot);
+		for (size_t i = present.size() - hot; i < present.size(); i++)
+			allocate({present[i]});
+	}
+	std::sort(section_by_addr_.begin(), section_by_addr_.end());
+}
+
 BC_NO_COVERAGE void Model::init_memmap(bool reuse)
 {
 	const uint64_t pps = cfg_.pages_per_section();
 	// Each memmap array is zeroed by one memset (its pages one by one
 	// would each go through the sanitizer's memset interceptor).
 	auto init_page = [&](page *p, uint64_t pfn) BC_NO_COVERAGE {
-		if (cfg_.memmap == memmap_model::sparse)
+		if (classic_sparse(cfg_.memmap))
 			p->flags.f = (pfn >> sec_shift_) << BC_SECTIONS_PGSHIFT;
 		p->_mapcount = -1;
 		list_init(&p->lru);
 	};
-	if (cfg_.memmap == memmap_model::sparse) {
-		// Classic SPARSEMEM: every present section's memmap is its own
-		// heap object, so a page++ walk off its end is a heap overflow.
-		if (!reuse) {
-			section_map_.assign(cfg_.nr_sections, nullptr);
-			for (uint64_t s = 0; s < cfg_.nr_sections; s++) {
-				if (!present_[s])
-					continue;
-				section_map_[s] = new page[pps];
-				section_by_addr_.emplace_back(reinterpret_cast<uintptr_t>(section_map_[s]), s);
-			}
-			std::sort(section_by_addr_.begin(), section_by_addr_.end());
-		}
+	if (classic_sparse(cfg_.memmap)) {
+		if (!reuse)
+			build_section_memmaps();
 		for (uint64_t s = 0; s < cfg_.nr_sections; s++) {
 			if (!section_map_[s])
 				continue;
@@ -273,8 +312,9 @@ BC_NO_COVERAGE uint64_t Model::page_to_pfn(const page *p) const
 		uint64_t pfn = (a - base) / sizeof(page);
 		return present_[pfn >> sec_shift_] ? pfn : no_pfn;
 	}
-	// Classic sparse: find the section memmap the pointer lies in; the last
-	// one found usually holds the next pointer too.
+	// Classic sparse: find the section memmap the pointer lies in (the
+	// kernel reads the section from the page's flags: the same page); the
+	// last one found usually holds the next pointer too.
 	const uint64_t pps = cfg_.pages_per_section();
 	if (last_section_hit_ < section_by_addr_.size()) {
 		const auto &hint = section_by_addr_[last_section_hit_];

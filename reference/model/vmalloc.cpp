@@ -17,8 +17,21 @@ namespace bc {
 
 // ---------------------------------------------------------------- vmalloc
 
-bool Model::vmalloc_pages(uint64_t nr_pages, bool huge, std::vector<page *> &pages)
+// One block for vmalloc: from node NID's zones (highest first) when NID >= 0,
+// then from any zone.
+page *Model::vmalloc_block(unsigned order, int nid)
 {
+	if (nid >= 0)
+		for (int zi = int(zones_.size()) - 1; zi >= 0; zi--)
+			if (cfg_.node_of_pfn(zones_[size_t(zi)].zone_start_pfn) == unsigned(nid))
+				if (page *p = alloc_pages(order, MIGRATE_UNMOVABLE, zi, false, false))
+					return p;
+	return alloc_pages(order, MIGRATE_UNMOVABLE, -1, false, false);
+}
+
+bool Model::vmalloc_pages(uint64_t nr_pages, bool huge, bool interleave, std::vector<page *> &pages)
+{
+	unsigned chunk = 0;
 	pages.clear();
 	unsigned cap = max_order();
 	if (huge)
@@ -28,7 +41,7 @@ bool Model::vmalloc_pages(uint64_t nr_pages, bool huge, std::vector<page *> &pag
 		unsigned order = std::min<unsigned>(cap, unsigned(u64_word::ilog2(remaining)));
 		page *p = nullptr;
 		for (;;) {
-			p = alloc_pages(order, MIGRATE_UNMOVABLE, -1, false, false);
+			p = vmalloc_block(order, interleave && cfg_.nr_nodes() > 1 ? int(chunk % cfg_.nr_nodes()) : -1);
 			if (p || order == 0)
 				break;
 			order--; // lower the order on failure, down to order-0
@@ -45,6 +58,7 @@ bool Model::vmalloc_pages(uint64_t nr_pages, bool huge, std::vector<page *> &pag
 			pages.push_back(pfn_to_page(pfn + i));
 		nr_vmalloc += long(1) << order;
 		remaining -= uint64_t(1) << order;
+		chunk++;
 	}
 	return true;
 }

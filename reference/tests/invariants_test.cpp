@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -87,7 +89,7 @@ class InvariantsTest : public ::testing::Test {
 		uint64_t poisoned = alloc_pfn(*m, 0);
 		ASSERT_TRUE(m->alloc_contig_range(0x203, 0x215, false, excess_free));
 		std::vector<page *> area;
-		ASSERT_TRUE(m->vmalloc_pages(10, false, area));
+		ASSERT_TRUE(m->vmalloc_pages(10, false, false, area));
 		// Every allocation is done: frees from here on stay on the pcp lists.
 		m->vfree_pages(area.data(), 5);
 		vmalloc_pages = 5;
@@ -142,7 +144,7 @@ TEST_P(InvariantsByMemmap, EveryInvariantHoldsOnRealisticModelAndAfterDrain)
 	uint64_t a = alloc_pfn(m, 1);
 	m.split_page(m.pfn_to_page(a), 1);
 	std::vector<page *> area;
-	ASSERT_TRUE(m.vmalloc_pages(40, false, area));
+	ASSERT_TRUE(m.vmalloc_pages(40, false, false, area));
 	caller_free_page(m, a);
 	ASSERT_TRUE(m.findings.empty());
 	EXPECT_TRUE(holds(bc::check_all(m, 40)));
@@ -153,9 +155,11 @@ TEST_P(InvariantsByMemmap, EveryInvariantHoldsOnRealisticModelAndAfterDrain)
 	bc::set_active_family(nullptr);
 }
 
-INSTANTIATE_TEST_SUITE_P(Memmap, InvariantsByMemmap,
-			 ::testing::Values(bc::memmap_model::flat, bc::memmap_model::vmemmap, bc::memmap_model::sparse),
-			 [](const auto &p) { return std::string(bc::memmap_name(p.param)); });
+INSTANTIATE_TEST_SUITE_P(Memmap, InvariantsByMemmap, ::testing::ValuesIn(bc::all_memmaps), [](const auto &p) {
+	std::string n = bc::memmap_name(p.param);
+	std::replace(n.begin(), n.end(), '-', '_'); // a test name
+	return n;
+});
 
 TEST_F(InvariantsTest, EveryInvariantHoldsOnRealisticState)
 {

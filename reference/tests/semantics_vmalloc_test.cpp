@@ -14,7 +14,7 @@ TEST(AllocationSide, VmallocLargeOrderFirstAndNrVmalloc)
 	Model &m = w.m;
 	std::vector<page *> pages;
 	// 100 pages: min(MAX_PAGE_ORDER 5, ilog2(remaining)) = 5, 5, 5, then 2.
-	ASSERT_TRUE(m.vmalloc_pages(100, false, pages));
+	ASSERT_TRUE(m.vmalloc_pages(100, false, false, pages));
 	ASSERT_EQ(pages.size(), 100u);
 	EXPECT_EQ(m.nr_vmalloc, 100);
 	const std::pair<size_t, uint64_t> chunks[] = {{0, 32}, {32, 32}, {64, 32}, {96, 4}};
@@ -51,7 +51,7 @@ TEST(AllocationSide, VmallocLowersOrderOnFailure)
 		holes.push_back(pfn);
 	}
 	std::vector<page *> pages;
-	ASSERT_TRUE(m.vmalloc_pages(6, false, pages)); // order 2, 1 fail: order-0 pages
+	ASSERT_TRUE(m.vmalloc_pages(6, false, false, pages)); // order 2, 1 fail: order-0 pages
 	ASSERT_EQ(pages.size(), 6u);
 	EXPECT_EQ(m.nr_vmalloc, 6);
 	for (page *p : pages)
@@ -59,7 +59,7 @@ TEST(AllocationSide, VmallocLowersOrderOnFailure)
 	EXPECT_EQ(problems(m, 6), "");
 	// Out of memory (model behaviour): what was allocated is given back.
 	std::vector<page *> more;
-	EXPECT_FALSE(m.vmalloc_pages(3, false, more));
+	EXPECT_FALSE(m.vmalloc_pages(3, false, false, more));
 	EXPECT_TRUE(more.empty());
 	EXPECT_EQ(m.nr_vmalloc, 6);
 	EXPECT_EQ(drained_problems(m, 6), "");
@@ -72,7 +72,7 @@ TEST(AllocationSide, VfreeDecrementsNrVmallocAndFreesBulk)
 	world w(make_cfg(), recording_family());
 	Model &m = w.m;
 	std::vector<page *> pages;
-	ASSERT_TRUE(m.vmalloc_pages(40, false, pages)); // an order-5 and an order-3 piece
+	ASSERT_TRUE(m.vmalloc_pages(40, false, false, pages)); // an order-5 and an order-3 piece
 	ASSERT_EQ(m.nr_vmalloc, 40);
 	reset_recorder();
 	m.free_log.clear();

@@ -17,14 +17,23 @@ void decode_config(chooser &ch, const decode_options &opt, config &c)
 {
 	const unsigned which = unsigned(ch.below(3));            // byte 0
 	c = decode_base(opt, which); // reuses c's vectors: no allocation
-	c.memmap = memmap_model(ch.below(3));                     // byte 1: flat, vmemmap, sparse
+	// byte 1: flat, vmemmap, classic sparse (v % 3, as before the layouts
+	// split, so old inputs keep their model); classic sparse is the boot
+	// layout or hot-added by bit 0 of v / 3
+	const uint64_t mm = ch.below(256);
+	c.memmap = memmap_model(mm % 3);
+	if (c.memmap == memmap_model::sparse && (mm / 3) & 1)
+		c.memmap = memmap_model::sparse_hotplug;
+	// byte 2: a few sections, so that states stay small (v % 2 or v % 3);
+	// v / 6: two NUMA nodes (bit 0) and hot-added sections at the end of
+	// each node of the boot layout (v / 12 % 3)
+	const uint64_t sec = ch.below(256);
 	if (opt.preset.empty()) {
-		// byte 2: a few sections, so that states stay small
 		const uint64_t base = c.preset == "small" ? 2 : 4;
-		c.nr_sections = base + ch.below(c.preset == "small" ? 2 : 3);
-	} else {
-		ch.below(256);
+		c.nr_sections = base + sec % (c.preset == "small" ? 2 : 3);
 	}
+	const bool two_nodes = (sec / 6) & 1;
+	c.hotplug = c.memmap == memmap_model::sparse ? unsigned(sec / 12 % 3) : 0;
 	// byte 3: at most one hole, never section 0 (zone DMA starts there)
 	const uint64_t hole = ch.below(256);
 	c.holes.clear();
@@ -45,6 +54,17 @@ void decode_config(chooser &ch, const decode_options &opt, config &c)
 		c.zones.resize(2);
 		c.zones[0] = {"DMA", first, boundary};
 		c.zones[1] = {"Normal", boundary, end - tail};
+	}
+	// Two nodes split at the middle section: node 0 keeps the zones that
+	// start below the node boundary, cut there; node 1 has one zone.
+	c.node_starts.clear();
+	if (two_nodes && c.nr_sections >= 2) {
+		const uint64_t node1 = (c.nr_sections / 2) << c.pfn_section_shift();
+		c.node_starts.push_back(c.nr_sections / 2);
+		while (c.zones.size() > 1 && c.zones.back().start_pfn >= node1)
+			c.zones.pop_back();
+		c.zones.back().end_pfn = node1;
+		c.zones.push_back({"Normal1", node1, end - tail});
 	}
 	// byte 5: pcp batch and high
 	const uint64_t pcp = ch.below(256);
@@ -96,6 +116,8 @@ void choose_bulk_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t 
 		if (ch.chance(50)) {
 			o.kind = op_kind::vmalloc;
 			o.count = 1 + ch.below(c.max_order_nr_pages() * 2);
+			if (c.nr_nodes() > 1)
+				o.interleave = ch.chance(50);
 		} else {
 			o.kind = op_kind::alloc;
 			o.order = unsigned(ch.below(c.max_page_order + 1));

@@ -128,6 +128,8 @@ void choose_ops(const lockstep &ls, const config &c, chooser &ch, uint64_t &next
 			o.kind = op_kind::vmalloc;
 			o.count = 1 + ch.below(c.max_order_nr_pages() * 2);
 			o.huge = ch.chance(10);
+			if (c.nr_nodes() > 1) // only then: one-node histories stay as they were
+				o.interleave = ch.chance(50);
 		}
 	} else {
 		const handle_view h = ls.handle_at(ch.below(nr_handles));

@@ -294,7 +294,7 @@ void print_alloc_contig(const op &o, std::string &s)
 void parse_vmalloc(const op_line &p, op &o, const op_desc &d)
 {
 	const auto &w = p.w;
-	p.need(3, 4, d.syntax);
+	p.need(3, 5, d.syntax);
 	o.handle = handle_arg(w[1]);
 	o.count = number(w[2], "page count");
 	if (o.count == 0)
@@ -302,14 +302,18 @@ void parse_vmalloc(const op_line &p, op &o, const op_desc &d)
 	if (o.count > p.cfg.nr_pfns())
 		throw parse_failure{"vmalloc of " + std::to_string(o.count) + " pages exceeds the " +
 				    std::to_string(p.cfg.nr_pfns()) + " pages of the configuration"};
-	if (w.size() == 4) {
-		if (w[3] != "huge")
-			throw parse_failure{"unknown vmalloc argument '" + w[3] + "'"};
-		o.huge = true;
+	for (size_t i = 3; i < w.size(); i++) {
+		bool &flag = w[i] == "huge" ? o.huge : o.interleave;
+		if ((w[i] != "huge" && w[i] != "interleave") || flag)
+			throw parse_failure{"unknown or repeated vmalloc argument '" + w[i] + "' (huge, interleave)"};
+		flag = true;
 	}
 }
 
-void print_vmalloc(const op &o, std::string &s) { s += " " + o.handle + " " + std::to_string(o.count) + (o.huge ? " huge" : ""); }
+void print_vmalloc(const op &o, std::string &s)
+{
+	s += " " + o.handle + " " + std::to_string(o.count) + (o.huge ? " huge" : "") + (o.interleave ? " interleave" : "");
+}
 
 void parse_vfree(const op_line &p, op &o, const op_desc &d)
 {
@@ -398,44 +402,43 @@ constexpr op_desc op_table[] = {
 	{"alloc", K::alloc, "alloc H order=K [mt=movable|unmovable|reclaimable] [zone=NAME] [comp] [frozen]",
 	 "alloc_pages(); a failed allocation leaves no handle", parse_alloc, print_alloc},
 	{"split", K::split, "split H", "split_page(): every page refcount 1", parse_handle, print_handle},
-	{"free_pages", K::free_pages, "free_pages H", "__free_pages(page, order)", parse_handle,
-	 print_handle},
-	{"free_frozen", K::free_frozen, "free_frozen H", "free_frozen_pages(page, order)", parse_handle,
-	 print_handle},
+	{"free_pages", K::free_pages, "free_pages H", "__free_pages(page, order)", parse_handle, print_handle},
+	{"free_frozen", K::free_frozen, "free_frozen H", "free_frozen_pages(page, order)", parse_handle, print_handle},
 	{"free_page", K::free_page, "free_page PFN", "__free_page()", parse_pfn, print_pfn},
 	{"get", K::get, "get PFN", "one more reference", parse_pfn, print_pfn},
-	{"free_contig_range", K::free_contig_range, "free_contig_range PFN COUNT | free_contig_range H",
-	 "the refcounted wrapper", parse_range, print_range},
+	{"free_contig_range", K::free_contig_range, "free_contig_range PFN COUNT | free_contig_range H", "the refcounted wrapper",
+	 parse_range, print_range},
 	{"__free_contig_range", K::free_contig_range_inner, "__free_contig_range PFN COUNT | __free_contig_range H",
 	 "__free_contig_range_common(..., false)", parse_range, print_range},
 	{"__free_contig_frozen_range", K::free_contig_frozen_inner,
 	 "__free_contig_frozen_range PFN COUNT | __free_contig_frozen_range H", "__free_contig_range_common(..., true)",
 	 parse_range, print_range},
 	{"free_contig_frozen_range", K::free_contig_frozen_range,
-	 "free_contig_frozen_range PFN COUNT | free_contig_frozen_range H", "the frozen wrapper (frees a compound head as one block)",
-	 parse_range, print_range},
-	{"free_pages_bulk", K::free_pages_bulk,
-	 "free_pages_bulk PFN [PFN...] | free_pages_bulk H [sorted|reversed|shuffle=SEED]",
+	 "free_contig_frozen_range PFN COUNT | free_contig_frozen_range H",
+	 "the frozen wrapper (frees a compound head as one block)", parse_range, print_range},
+	{"free_pages_bulk", K::free_pages_bulk, "free_pages_bulk PFN [PFN...] | free_pages_bulk H [sorted|reversed|shuffle=SEED]",
 	 "free_pages_bulk() of that page array", parse_bulk, print_bulk},
-	{"alloc_contig", K::alloc_contig, "alloc_contig H START COUNT [frozen]", "alloc_contig_range(): excess returned through __free_contig_frozen_range()",
-	 parse_alloc_contig, print_alloc_contig},
-	{"cma_release", K::cma_release, "cma_release H", "free_contig_frozen_range() of a frozen contig area", parse_handle, print_handle},
-	{"vmalloc", K::vmalloc, "vmalloc H NR_PAGES [huge]", "vmalloc (large orders first, split)",
-	 parse_vmalloc, print_vmalloc},
-	{"vfree", K::vfree, "vfree H [sorted|reversed|shuffle=SEED]", "vfree (NR_VMALLOC, then free_pages_bulk)",
-	 parse_vfree, print_vfree},
+	{"alloc_contig", K::alloc_contig, "alloc_contig H START COUNT [frozen]",
+	 "alloc_contig_range(): excess returned through __free_contig_frozen_range()", parse_alloc_contig, print_alloc_contig},
+	{"cma_release", K::cma_release, "cma_release H", "free_contig_frozen_range() of a frozen contig area", parse_handle,
+	 print_handle},
+	{"vmalloc", K::vmalloc, "vmalloc H NR_PAGES [huge] [interleave]",
+	 "vmalloc (large orders first, split; interleave: chunks alternate NUMA nodes)", parse_vmalloc, print_vmalloc},
+	{"vfree", K::vfree, "vfree H [sorted|reversed|shuffle=SEED]", "vfree (NR_VMALLOC, then free_pages_bulk)", parse_vfree,
+	 print_vfree},
 	{"poison", K::poison, "poison PFN", "set HWPoison", parse_pfn, print_pfn},
-	{"make_bad", K::make_bad, "make_bad PFN KIND", "make a bad page (KIND: Model::bad_kinds())",
-	 parse_make_bad, print_make_bad},
+	{"make_bad", K::make_bad, "make_bad PFN KIND", "make a bad page (KIND: Model::bad_kinds())", parse_make_bad,
+	 print_make_bad},
 	{"drain", K::drain, "drain [CPU|all]", "drain pcp lists", parse_drain, print_drain},
 	{"cpu", K::cpu, "cpu N", "run the next operations on CPU N", parse_cpu, print_cpu},
 	{"check", K::check, "check", "drain, full invariants, canonical form, differential check", parse_check, print_bare},
 	{"expect chunks", K::expect_chunks, "expect chunks O,O,...",
 	 "the batched engine's __free_frozen_pages() orders in the previous operation", parse_chunks, print_chunks},
-	{"expect free", K::expect_free, "expect free PFN ORDER", "PFN is in a free block of ORDER, on both engines", parse_expect_free,
-	 print_expect_free},
+	{"expect free", K::expect_free, "expect free PFN ORDER", "PFN is in a free block of ORDER, on both engines",
+	 parse_expect_free, print_expect_free},
 	{"expect leaked", K::expect_leaked, "expect leaked PFN", "PFN is leaked, on both engines", parse_expect_pfn, print_pfn},
-	{"expect allocated", K::expect_allocated, "expect allocated PFN", "PFN is allocated, on both engines", parse_expect_pfn, print_pfn},
+	{"expect allocated", K::expect_allocated, "expect allocated PFN", "PFN is allocated, on both engines", parse_expect_pfn,
+	 print_pfn},
 	{"expect warn", K::expect_warn, "expect warn", "the previous operation fired a WARN", parse_expect_bare, print_bare},
 	{"expect fail", K::expect_fail, "expect fail", "the previous allocation failed", parse_expect_bare, print_bare},
 };

@@ -271,7 +271,7 @@ void engine::do_cma_release(const op &o)
 	fam->free_contig_frozen_range(pfns.front(), pfns.size());
 }
 
-// vmalloc H NR [huge].
+// vmalloc H NR [huge] [interleave].
 void engine::do_vmalloc(const op &o)
 {
 	Model &mm = *m;
@@ -279,7 +279,7 @@ void engine::do_vmalloc(const op &o)
 		throw bad_input{"handle '" + o.handle + "' already exists"};
 	std::vector<page *> &pages = scratch_pages;
 	pages.clear();
-	if (!mm.vmalloc_pages(o.count, o.huge, pages)) {
+	if (!mm.vmalloc_pages(o.count, o.huge, o.interleave, pages)) {
 		alloc_failed = true;
 		return;
 	}

@@ -134,7 +134,7 @@ struct parser {
 		} else if (key == "memmap") {
 			auto m = memmap_from_name(val);
 			if (!m)
-				throw parse_failure{"unknown memmap '" + val + "' (flat, vmemmap or sparse)"};
+				throw parse_failure{"unknown memmap '" + val + "' (" + memmap_names_help() + ")"};
 			c.memmap = *m;
 		} else if (key == "sections") {
 			c.nr_sections = number(val, "sections");
@@ -143,6 +143,21 @@ struct parser {
 			std::string part;
 			while (std::getline(ss, part, ','))
 				c.holes.push_back(number(part, "hole section"));
+		} else if (key == "nodes") {
+			// nodes=0,S1,S2...: the first section of each node
+			std::stringstream ss(val);
+			std::string part;
+			c.node_starts.clear();
+			for (bool first = true; std::getline(ss, part, ','); first = false) {
+				const uint64_t s = number(part, "node start section");
+				if (first && s != 0)
+					throw parse_failure{
+						"nodes must start with section 0 (nodes=0,S1,...: the first section of each node)"};
+				if (!first)
+					c.node_starts.push_back(s);
+			}
+		} else if (key == "hotplug") {
+			c.hotplug = small_number(val, "hotplug", 1024);
 		} else if (key == "zone") {
 			auto colon = val.find(':');
 			if (colon == std::string::npos || colon == 0)
@@ -320,7 +335,7 @@ void clear_op(op &o)
 	o.mt = MIGRATE_MOVABLE;
 	o.zone = -1;
 	o.zone_name.clear();
-	o.compound = o.frozen = o.huge = false;
+	o.compound = o.frozen = o.huge = o.interleave = false;
 	o.cpu = 0;
 	o.all = false;
 	o.pfns.clear();
@@ -352,6 +367,17 @@ std::string config_to_trace(const config &c)
 		o << "config holes=";
 		for (size_t i = 0; i < c.holes.size(); i++)
 			o << (i ? "," : "") << c.holes[i];
+		o << "\n";
+	}
+	if (!c.node_starts.empty() || c.hotplug) {
+		o << "config";
+		if (!c.node_starts.empty()) {
+			o << " nodes=0";
+			for (auto n : c.node_starts)
+				o << "," << n;
+		}
+		if (c.hotplug)
+			o << " hotplug=" << c.hotplug;
 		o << "\n";
 	}
 	o << "config";

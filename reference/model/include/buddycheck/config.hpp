@@ -13,12 +13,25 @@ namespace bc {
 
 // Which struct page layout the memmap has (reference/README.md, rows 1).
 enum class memmap_model : uint8_t {
-	flat,    // FLATMEM: one contiguous memmap, section number not in flags
-	vmemmap, // SPARSEMEM_VMEMMAP: virtually contiguous, section not in flags
-	sparse,  // classic SPARSEMEM: one memmap per present section, section in flags
+	flat,           // FLATMEM: one contiguous memmap, section number not in flags
+	vmemmap,        // SPARSEMEM_VMEMMAP: virtually contiguous, section not in flags
+	sparse,         // classic SPARSEMEM, boot memory (sparse_init_nid()): one buffer per
+			// node, its present sections' memmaps packed in pfn order
+	sparse_hotplug, // classic SPARSEMEM, hot-added memory (section_activate()):
+			// one allocation per present section
 };
+// Every memory model, in the order of `check`'s columns.
+constexpr memmap_model all_memmaps[] = {memmap_model::flat, memmap_model::vmemmap, memmap_model::sparse,
+					memmap_model::sparse_hotplug};
 const char *memmap_name(memmap_model m);
+// The kernel configuration and memmap layout a model stands for (one line,
+// for table headers and --help).
+const char *memmap_kernel_layout(memmap_model m);
 std::optional<memmap_model> memmap_from_name(std::string_view s);
+// The "known:" list of an error message.
+const char *memmap_names_help();
+// Classic SPARSEMEM (either layout): the section number is in page->flags.
+constexpr bool classic_sparse(memmap_model m) { return m == memmap_model::sparse || m == memmap_model::sparse_hotplug; }
 
 // How an allocation picks its block.  `canonical` makes allocation a function
 // of the free pfn set only, so two engines that agree on it allocate the same
@@ -44,6 +57,14 @@ struct config {
 	memmap_model memmap = memmap_model::sparse;
 	uint64_t nr_sections = 8;
 	std::vector<uint64_t> holes; // section numbers that are not present
+	// NUMA nodes: the first section of each node after node 0, ascending
+	// (empty: one node).  A node is whole sections with its own zones and,
+	// under `sparse`, its own memmap buffer.
+	std::vector<uint64_t> node_starts;
+	// Under `sparse`: the last `hotplug` present sections of every node are
+	// hot-added (own memmap allocation) instead of in the node's boot buffer;
+	// also what the kernel does when the boot buffer runs out.
+	unsigned hotplug = 0;
 	std::vector<zone_config> zones;
 	unsigned nr_cpus = 2;
 	unsigned pcp_high = 32;
@@ -59,6 +80,12 @@ struct config {
 	uint64_t pageblock_nr_pages() const { return uint64_t(1) << pageblock_order; }
 	uint64_t max_order_nr_pages() const { return uint64_t(1) << max_page_order; }
 	bool section_present(uint64_t sec) const;
+	unsigned nr_nodes() const { return unsigned(node_starts.size()) + 1; }
+	unsigned node_of_section(uint64_t sec) const;
+	unsigned node_of_pfn(uint64_t pfn) const { return node_of_section(pfn >> pfn_section_shift()); }
+	// [first, end) sections of node nid.
+	uint64_t node_first_section(unsigned nid) const { return nid ? node_starts[nid - 1] : 0; }
+	uint64_t node_end_section(unsigned nid) const { return nid < node_starts.size() ? node_starts[nid] : nr_sections; }
 };
 
 // Largest model this tool builds (struct page is ~80 bytes).
@@ -87,6 +114,13 @@ void default_zones(config &c);
 // the free family assumes no contiguous run of pages spans two zones, which
 // an unaligned inner boundary breaks (see README.md, findings).
 void kernel_like_zones(config &c);
+
+// Two NUMA nodes as a campaign and the fuzzers build them: the node
+// boundary at the middle section, a hole inside node 0 (when it has three
+// sections or more), node 0 with DMA and Normal (inner boundary aligned to
+// MAX_PAGE_ORDER), node 1 with Normal1 ending 3 pfns short.  Needs >= 2
+// sections.
+void two_node_layout(config &c);
 
 // nullopt when `c` obeys the kernel's build rules and the model's limits;
 // otherwise the one-line reason it is refused.

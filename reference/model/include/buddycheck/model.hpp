@@ -181,7 +181,9 @@ class Model {
 	// ---- vmalloc (mm/vmalloc.c) ----
 	// vm_area_alloc_pages(): large orders first, split_page() each, lower
 	// the order on failure.  false (nothing kept) when memory runs out.
-	bool vmalloc_pages(uint64_t nr_pages, bool huge, std::vector<page *> &pages);
+	// INTERLEAVE: chunk k prefers node k % nr_nodes (vmalloc under an
+	// interleave mempolicy), so one array holds pages of every node.
+	bool vmalloc_pages(uint64_t nr_pages, bool huge, bool interleave, std::vector<page *> &pages);
 	// vfree(): NR_VMALLOC -= 1 per page, then free_pages_bulk() of the
 	// active free family.
 	void vfree_pages(page **pages, uint64_t nr_pages);
@@ -259,6 +261,8 @@ class Model {
 	void setup(bool reuse_memmap);
 	void release_memmap();
 	void init_memmap(bool reuse);
+	void build_section_memmaps();
+	page *vmalloc_block(unsigned order, int nid);
 	void init_free_memory();
 	page *pick_block(zone &z, unsigned order, unsigned mt);
 	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out);
@@ -275,7 +279,15 @@ class Model {
 	// memmap storage: one array (flat, vmemmap) or one per present section
 	page *flat_map_ = nullptr;
 	size_t flat_bytes_ = 0;
-	std::vector<page *> section_map_;
+	std::vector<page *> section_map_; // classic sparse: each present section's first struct page
+	// Classic sparse: the allocations holding section memmaps (a node's
+	// boot buffer or one hot-added section), each with `redzone` struct
+	// pages before and after it poisoned for AddressSanitizer.
+	struct memmap_block {
+		page *alloc = nullptr;
+		size_t nr_pages = 0, redzone = 0; // of the memmap proper
+	};
+	std::vector<memmap_block> memmap_blocks_;
 	std::vector<std::pair<uintptr_t, uint64_t>> section_by_addr_; // sorted (base, section)
 	mutable size_t last_section_hit_ = 0;                         // index into section_by_addr_
 };

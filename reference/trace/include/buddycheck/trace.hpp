@@ -58,6 +58,7 @@ struct op {
 	// Flags and small operands, packed (fuzzers keep thousands of ops).
 	bool by_handle = false; // H instead of PFN COUNT / PFN...
 	bool compound = false, frozen = false, huge = false; // alloc comp, frozen; alloc_contig frozen; vmalloc huge
+	bool interleave = false;                             // vmalloc: chunks alternate nodes
 	bool all = false;       // drain (all): every cpu
 	array_order arr = array_order::as_allocated; // free_pages_bulk H, vfree H
 	bad_page_kind bad{};    // make_bad KIND
