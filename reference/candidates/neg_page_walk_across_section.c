@@ -5,23 +5,28 @@
  * pfn_to_page(pfn), as v3 of the series did, instead of pfn_to_page(pfn + i)
  * for every pfn.
  *
- * Defect: under classic SPARSEMEM each section has its own memmap, so once
+ * Defect: wherever the next section's memmap is another allocation, once
  * the walk passes the last pfn of a section, page points past the end of
- * that section's memmap array: the next "struct page" is not the next pfn's.
- * The section check is there but reads memdesc_section() (and PageHead())
- * of that stray pointer, so the run is never split where it should be.
+ * that allocation: the next "struct page" is not the next pfn's.  Under
+ * sparse-hotplug (one memmap allocation per section) that is every section
+ * boundary; under sparse (the boot layout: one buffer per node, present
+ * sections packed) it is the boundary before a hot-added section or past
+ * the end of a node's buffer, while between adjacent sections of one buffer
+ * page++ is right (a valid range crosses no hole).  The section check is
+ * there but reads memdesc_section() (and PageHead()) of that stray pointer,
+ * so the run is never split where it should be.
  * Under FLATMEM and SPARSEMEM_VMEMMAP the memmap is one contiguous array and
  * page++ is exactly the next pfn's page: the code is correct there.
- * Expected: a counterexample under sparse only (AddressSanitizer
- * heap-buffer-overflow on the read past the section's memmap, or
- * struct_page_pointer when a stray pointer reaches the model), found by the
- * section_crossing_classic_sparse golden trace and by generated ranges that
- * cross a section; pass under flat and vmemmap.
+ * Expected: a counterexample under sparse-hotplug and sparse (AddressSanitizer
+ * on the read past the allocation, or struct_page_pointer when a stray
+ * pointer reaches the model), found by the section_crossing_classic_sparse
+ * golden trace (sparse-hotplug), two_nodes_mixed_memmap (sparse) and by
+ * generated ranges that cross a section; pass under flat and vmemmap.
  *
  * It defines only __free_contig_range_common(); buddycheck fills the other entry points
  * with the reference's own, so the defect is the only difference.
  *
- * buddycheck-expect: flat=pass vmemmap=pass sparse=counterexample fuzz=found properties=falsified
+ * buddycheck-expect: flat=pass vmemmap=pass sparse=counterexample sparse-hotplug=counterexample fuzz=found properties=falsified
  */
 #include <linux/mm.h>
 #include <linux/gfp.h>

@@ -3,6 +3,7 @@
 #include "buddycheck/free_family.hpp"
 
 #include "buddycheck/chunk.hpp"
+#include "buddycheck/format.hpp"
 #include "buddycheck/model.hpp"
 
 #include <algorithm>
@@ -127,6 +128,13 @@ static void runaway_prepared_range(page *p, unsigned long nr)
 	} while (nr--);
 }
 
+static void invalid_pfn_in_range(Model &m, uint64_t pfn, uint64_t nr, uint64_t bad)
+{
+	m.report("pfn_valid", bad,
+		 "__free_contig_range_common(" + hex(pfn) + ", " + std::to_string(nr) + ") reaches pfn " + hex(bad) +
+			 ", which is not valid (a hole or beyond the end)");
+}
+
 enum common_defect { COMMON_OK, COMMON_NO_SECTION_SPLIT, COMMON_FREES_FAILED, COMMON_RUN_END_SHORT };
 
 template <common_defect D> static void common_range(unsigned long pfn, unsigned long nr, bool frozen)
@@ -136,6 +144,17 @@ template <common_defect D> static void common_range(unsigned long pfn, unsigned 
 	run_state<u64_word> run{0, 0, 0};
 	page *start_page = nullptr;
 	for (unsigned long i = 0; i < nr; i++) {
+		if (!m.pfn_valid(pfn + i)) {
+			// The caller's range reaches a hole (e.g. a count from pointer
+			// contiguity in the boot memmap): the kernel would free a
+			// struct page that does not exist.  Reported; the run closes.
+			invalid_pfn_in_range(m, pfn, nr, pfn + i);
+			auto r = run_step<u64_word>(run, pfn + i, 0, false);
+			if (r.flush)
+				f.free_prepared_contig_range(start_page, r.flush_len);
+			run = r.next;
+			continue;
+		}
 		page *p = m.pfn_to_page(pfn + i);
 		if (page_head(p) || page_tail(p))
 			m.warn(pfn + i, "__free_contig_range_common() on a compound page");
@@ -187,6 +206,10 @@ static void oracle_common(unsigned long pfn, unsigned long nr, bool frozen)
 {
 	Model &m = current();
 	for (unsigned long i = 0; i < nr; i++) {
+		if (!m.pfn_valid(pfn + i)) {
+			invalid_pfn_in_range(m, pfn, nr, pfn + i);
+			continue;
+		}
 		page *p = m.pfn_to_page(pfn + i);
 		if (frozen)
 			m.free_frozen_pages(p, 0);
