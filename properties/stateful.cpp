@@ -630,11 +630,12 @@ config gen_config()
 	config c = *preset(presets[any_in(0, 3)]);
 	c.memmap = all_memmaps[any_in<size_t>(0, std::size(all_memmaps))];
 	c.nr_cpus = any_in(1u, 3u);
-	switch (any_in(0, 3)) {
-	case 1:
+	switch (any_in(0, 4)) { // one node without holes half of the time
+	case 2:
 		c.holes = {c.nr_sections / 2};
 		[[fallthrough]];
 	case 0:
+	case 1:
 		kernel_like_zones(c);
 		break;
 	default:

@@ -11,7 +11,7 @@ start=$(date +%s%N)
 run_bc clean "${quick[@]}" reference
 ms=$((($(date +%s%N) - start) / 1000000))
 expect_status clean 0
-expect_output clean '^reference\.c +pass +pass +pass +clean'
+expect_output clean '^reference\.c +pass +pass +pass +pass +clean'
 ((ms < 20000)) || fail "a 0.5 s fuzz column took $ms ms in all"
 run_bc found "${quick[@]}" neg_uncapped_order
 expect_status found 1

@@ -26,7 +26,7 @@ echo $? >installed.rc
 chmod -R u+w "$prefix"
 [[ $(cat installed.rc) == 77 ]] && { echo "skip: cannot mount over the source tree"; exit 77; }
 expect_status installed 1
-expect_output installed '^naive\.c +not-batched +not-batched +not-batched +pass'
+expect_output installed '^naive\.c +not-batched +not-batched +not-batched +not-batched +pass'
 expect_output installed '^neg_uncapped_order\.c +COUNTEREXAMPLE'
 expect_output installed '^proofs: 12 obligations'
 echo "ok: the installed copy runs from PATH with the source tree hidden"
