@@ -40,6 +40,61 @@ std::map<std::string, std::string> expected_verdicts(const std::string &text)
 	return e;
 }
 
+} // namespace
+
+// A directory that takes files, with room: else one line, before any work.
+std::string writable_with_room(const fs::path &dir, uint64_t min_free, const char *what)
+{
+	std::error_code ec;
+	fs::create_directories(dir, ec);
+	if (ec)
+		return std::string("cannot create the ") + what + " " + dir.string() + ": " + ec.message();
+	const fs::path probe = dir / (".buddycheck-probe." + std::to_string(getpid()));
+	{
+		std::ofstream f(probe);
+		f << "x";
+		f.close();
+		if (!f) {
+			fs::remove(probe, ec);
+			return std::string("cannot write in the ") + what + " " + dir.string();
+		}
+	}
+	fs::remove(probe, ec);
+	struct statvfs sv;
+	if (statvfs(dir.c_str(), &sv) == 0) {
+		const uint64_t free_bytes = uint64_t(sv.f_bavail) * sv.f_frsize;
+		if (free_bytes < min_free)
+			return std::string("the ") + what + " " + dir.string() + " has " + std::to_string(free_bytes >> 20) + " MiB free; " +
+			       std::to_string(min_free >> 20) + " MiB are needed";
+	}
+	return "";
+}
+
+// The directory of this run: --out, or buddycheck-out/<time>-<pid> (so that
+// concurrent runs never share one), with buddycheck-out/latest pointing at it.
+fs::path run_directory(const check_options &opt)
+{
+	if (!opt.out.empty())
+		return fs::absolute(opt.out).lexically_normal();
+	char stamp[32];
+	const std::time_t t = std::time(nullptr);
+	std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+	return fs::absolute("buddycheck-out") / (std::string(stamp) + "-" + std::to_string(getpid()));
+}
+
+void point_latest(const fs::path &run)
+{
+	std::error_code ec;
+	const fs::path link = run.parent_path() / "latest", tmp = run.parent_path() / (".latest." + std::to_string(getpid()));
+	fs::create_symlink(run.filename(), tmp, ec);
+	if (!ec)
+		fs::rename(tmp, link, ec); // atomic: a concurrent run's link is replaced whole
+	if (ec)
+		fs::remove(tmp, ec);
+}
+
+namespace {
+
 // ---------------------------------------------------------------- proofs
 
 struct proofs_result {
@@ -124,57 +179,6 @@ proofs_result run_proofs(const fs::path &run_dir)
 std::string padded(const std::string &s, size_t w) { return s + std::string(s.size() < w ? w - s.size() : 1, ' '); }
 
 } // namespace
-
-// A directory that takes files, with room: else one line, before any work.
-std::string writable_with_room(const fs::path &dir, uint64_t min_free, const char *what)
-{
-	std::error_code ec;
-	fs::create_directories(dir, ec);
-	if (ec)
-		return std::string("cannot create the ") + what + " " + dir.string() + ": " + ec.message();
-	const fs::path probe = dir / (".buddycheck-probe." + std::to_string(getpid()));
-	{
-		std::ofstream f(probe);
-		f << "x";
-		f.close();
-		if (!f) {
-			fs::remove(probe, ec);
-			return std::string("cannot write in the ") + what + " " + dir.string();
-		}
-	}
-	fs::remove(probe, ec);
-	struct statvfs sv;
-	if (statvfs(dir.c_str(), &sv) == 0) {
-		const uint64_t free_bytes = uint64_t(sv.f_bavail) * sv.f_frsize;
-		if (free_bytes < min_free)
-			return std::string("the ") + what + " " + dir.string() + " has " + std::to_string(free_bytes >> 20) + " MiB free; " +
-			       std::to_string(min_free >> 20) + " MiB are needed";
-	}
-	return "";
-}
-
-// The directory of this run: --out, or buddycheck-out/<time>-<pid> (so that
-// concurrent runs never share one), with buddycheck-out/latest pointing at it.
-fs::path run_directory(const check_options &opt)
-{
-	if (!opt.out.empty())
-		return fs::absolute(opt.out).lexically_normal();
-	char stamp[32];
-	const std::time_t t = std::time(nullptr);
-	std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
-	return fs::absolute("buddycheck-out") / (std::string(stamp) + "-" + std::to_string(getpid()));
-}
-
-void point_latest(const fs::path &run)
-{
-	std::error_code ec;
-	const fs::path link = run.parent_path() / "latest", tmp = run.parent_path() / (".latest." + std::to_string(getpid()));
-	fs::create_symlink(run.filename(), tmp, ec);
-	if (!ec)
-		fs::rename(tmp, link, ec); // atomic: a concurrent run's link is replaced whole
-	if (ec)
-		fs::remove(tmp, ec);
-}
 
 int run_check(const check_options &opt)
 {

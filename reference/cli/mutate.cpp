@@ -146,11 +146,13 @@ int run_mutate(const mutate_options &mo)
 		return exit_bad_input;
 	}
 	if (gen.mutants.empty()) {
-		std::fprintf(stderr, "buddycheck: %s: no mutation site in the family's functions (%zu found)\n", arg.c_str(), gen.functions.size());
+		std::fprintf(stderr, "buddycheck: %s: no mutation site in the family's functions (%zu found)\n", arg.c_str(),
+			     gen.functions.size());
 		return exit_bad_input;
 	}
 	// The committed equivalent mutants, by key.
-	const fs::path eq_file = mo.equivalents.empty() ? t.data_dir / "reference" / "mutate" / "equivalents.txt" : fs::path(mo.equivalents);
+	const fs::path eq_file =
+		mo.equivalents.empty() ? t.data_dir / "reference" / "mutate" / "equivalents.txt" : fs::path(mo.equivalents);
 	const mutate::equivalents_file eq = mutate::load_equivalents(eq_file);
 	if (!eq.error.empty()) {
 		std::fprintf(stderr, "buddycheck: %s\n", eq.error.c_str());
@@ -164,16 +166,19 @@ int run_mutate(const mutate_options &mo)
 	std::vector<size_t> chosen;
 	for (size_t i = 0; i < gen.mutants.size(); i++) {
 		const auto &m = gen.mutants[i];
-		if (mo.only.empty() || std::any_of(mo.only.begin(), mo.only.end(), [&](const std::string &o) { return o == m.op || o == m.id; }))
+		if (mo.only.empty() ||
+		    std::any_of(mo.only.begin(), mo.only.end(), [&](const std::string &o) { return o == m.op || o == m.id; }))
 			chosen.push_back(i);
 	}
 	for (const auto &o : mo.only) {
 		const auto &ops = mutate::operator_names();
 		if (std::find(ops.begin(), ops.end(), o) == ops.end() &&
 		    std::none_of(gen.mutants.begin(), gen.mutants.end(), [&](const mutate::mutant &m) { return m.id == o; })) {
-			std::fprintf(stderr, "buddycheck: --only %s: neither an operator (ROR LCR NEG CRP AOR MMS SDL ARS) nor a mutant of %s "
-					     "(see 'buddycheck mutate --list')\n",
-				     o.c_str(), src.file.filename().string().c_str());
+			std::fprintf(
+				stderr,
+				"buddycheck: --only %s: neither an operator (ROR LCR NEG CRP AOR MMS SDL ARS) nor a mutant of %s "
+				"(see 'buddycheck mutate --list')\n",
+				o.c_str(), src.file.filename().string().c_str());
 			return exit_bad_input;
 		}
 	}
@@ -191,8 +196,9 @@ int run_mutate(const mutate_options &mo)
 		for (size_t i : chosen) {
 			const auto &m = gen.mutants[i];
 			auto it = equivalent.find(m.key);
-			std::printf("%-8s %-28s %s:%d:%d: `%s` -> `%s`%s\n", m.id.c_str(), m.function.c_str(), file.c_str(), m.line, m.column,
-				    m.original.c_str(), m.mutated.c_str(), it == equivalent.end() ? "" : "  (equivalent)");
+			std::printf("%-8s %-28s %s:%d:%d: `%s` -> `%s`%s\n", m.id.c_str(), m.function.c_str(), file.c_str(),
+				    m.line, m.column, m.original.c_str(), m.mutated.c_str(),
+				    it == equivalent.end() ? "" : "  (equivalent)");
 		}
 		return exit_pass;
 	}
@@ -221,8 +227,10 @@ int run_mutate(const mutate_options &mo)
 	// mutant's verdict means anything (and its builds prime the caches
 	// before the threads start).
 	const double start = now_seconds();
-	std::fprintf(stderr, "mutate: %s: %zu mutants generated in %zu functions; judging %zu with %u jobs (the original first)\n",
-		     file.c_str(), gen.mutants.size(), gen.functions.size(), chosen.size(), mo.jobs);
+	const unsigned jobs = std::max(1u, std::min<unsigned>(mo.jobs, unsigned(chosen.size())));
+	std::fprintf(stderr,
+		     "mutate: %s: %zu mutants generated in %zu functions; judging %zu with %u jobs (the original first)\n",
+		     file.c_str(), gen.mutants.size(), gen.functions.size(), chosen.size(), jobs);
 	{
 		std::error_code ec;
 		fs::create_directories(run / "original", ec);
@@ -232,14 +240,17 @@ int run_mutate(const mutate_options &mo)
 			return report_build_failure(b, arg);
 		}
 		if (base.cls == "error") {
-			std::fprintf(stderr, "buddycheck: judging the original %s failed (buddycheck's own failure): %s\n", file.c_str(),
-				     base.finding.c_str());
+			std::fprintf(stderr, "buddycheck: judging the original %s failed (buddycheck's own failure): %s\n",
+				     file.c_str(), base.finding.c_str());
 			return exit_own_failure;
 		}
 		if (base.cls != "survived" && base.cls != "not-batched") {
-			std::fprintf(stderr, "buddycheck: the original %s already fails [%s] %s: %s; a mutation score needs an original that passes "
-					     "(buddycheck check %s)\n",
-				     file.c_str(), base.stage.c_str(), base.shown.c_str(), base.finding.c_str(), src.file.string().c_str());
+			std::fprintf(
+				stderr,
+				"buddycheck: the original %s already fails [%s] %s: %s; a mutation score needs an original that passes "
+				"(buddycheck check %s)\n",
+				file.c_str(), base.stage.c_str(), base.shown.c_str(), base.finding.c_str(),
+				src.file.string().c_str());
 			return exit_bad_input;
 		}
 		std::fprintf(stderr, "mutate: the original passes every stage (%s s)\n", one_decimal(base.seconds).c_str());
@@ -279,14 +290,15 @@ int run_mutate(const mutate_options &mo)
 			counts[v.cls]++;
 			own_failure |= v.cls == "error";
 			finished++;
-			std::fprintf(stderr, "mutate: [%zu/%zu] %-8s %-11s %s%s  (%s s; %zu killed, %zu survived, %s s elapsed)\n", finished,
-				     chosen.size(), m.id.c_str(), v.cls.c_str(), v.stage.empty() ? "" : ("[" + v.stage + "] ").c_str(),
-				     v.invariant.c_str(), one_decimal(v.seconds).c_str(), counts["killed"], counts["survived"],
+			std::fprintf(stderr,
+				     "mutate: [%zu/%zu] %-8s %-11s %s%s  (%s s; %zu killed, %zu survived, %s s elapsed)\n",
+				     finished, chosen.size(), m.id.c_str(), v.cls.c_str(),
+				     v.stage.empty() ? "" : ("[" + v.stage + "] ").c_str(), v.invariant.c_str(),
+				     one_decimal(v.seconds).c_str(), counts["killed"], counts["survived"],
 				     one_decimal(now_seconds() - start).c_str());
 		}
 	};
 	{
-		const unsigned jobs = std::max(1u, std::min<unsigned>(mo.jobs, unsigned(chosen.size())));
 		std::vector<std::thread> pool;
 		for (unsigned j = 0; j < jobs; j++)
 			pool.emplace_back(worker);
@@ -349,22 +361,25 @@ int run_mutate(const mutate_options &mo)
 	std::string stages_line;
 	for (const auto &s : stages)
 		if (by_stage.count(s->column()))
-			stages_line += (stages_line.empty() ? "" : ", ") + s->column() + " " + std::to_string(by_stage[s->column()]);
+			stages_line +=
+				(stages_line.empty() ? "" : ", ") + s->column() + " " + std::to_string(by_stage[s->column()]);
 	std::printf("\nkilled by column: %s\n", stages_line.empty() ? "none" : stages_line.c_str());
 	const size_t denominator = chosen.size() - n_stillborn - n_equivalent;
 	std::sort(kill_seconds.begin(), kill_seconds.end());
-	const double median =
-		kill_seconds.empty() ? 0
-				     : kill_seconds.size() % 2 ? kill_seconds[kill_seconds.size() / 2]
-							      : (kill_seconds[kill_seconds.size() / 2 - 1] + kill_seconds[kill_seconds.size() / 2]) / 2;
-	auto pct = [&](size_t n) { return denominator ? one_decimal(100.0 * double(n) / double(denominator)) + "%" : std::string("n/a"); };
-	std::printf("score: %s (%zu killed / (%zu judged - %zu stillborn - %zu equivalent)); with timeout/oom: %s\n", pct(n_killed).c_str(),
-		    n_killed, chosen.size(), n_stillborn, n_equivalent, pct(n_killed + n_timeout).c_str());
-	std::printf("median time to kill: %s s; wall time %s s, %u jobs%s\n", one_decimal(median).c_str(), one_decimal(wall).c_str(),
-		    std::max(1u, std::min<unsigned>(mo.jobs, unsigned(chosen.size()))),
-		    mo.sample ? (", a sample of " + std::to_string(chosen.size()) + " of " + std::to_string(gen.mutants.size()) + " (seed " +
-				 std::to_string(mo.seed) + ")")
-				       .c_str()
+	const double median = kill_seconds.empty() ? 0
+			      : kill_seconds.size() % 2
+				      ? kill_seconds[kill_seconds.size() / 2]
+				      : (kill_seconds[kill_seconds.size() / 2 - 1] + kill_seconds[kill_seconds.size() / 2]) / 2;
+	auto pct = [&](size_t n) {
+		return denominator ? one_decimal(100.0 * double(n) / double(denominator)) + "%" : std::string("n/a");
+	};
+	std::printf("score: %s (%zu killed / (%zu judged - %zu stillborn - %zu equivalent)); with timeout/oom: %s\n",
+		    pct(n_killed).c_str(), n_killed, chosen.size(), n_stillborn, n_equivalent, pct(n_killed + n_timeout).c_str());
+	std::printf("median time to kill: %s s; wall time %s s, %u jobs%s\n", one_decimal(median).c_str(),
+		    one_decimal(wall).c_str(), jobs,
+		    mo.sample ? (", a sample of " + std::to_string(chosen.size()) + " of " + std::to_string(gen.mutants.size()) +
+				 " (seed " + std::to_string(mo.seed) + ")")
+					.c_str()
 			      : "");
 	auto list = [&](const char *title, const std::function<bool(const mutate::mutant &, const verdict &)> &pred) {
 		bool any = false;
@@ -375,18 +390,22 @@ int run_mutate(const mutate_options &mo)
 			if (!any)
 				std::printf("\n%s:\n", title);
 			any = true;
-			std::printf("  %-8s %s:%d:%d in %s\n      - %s\n      + %s\n", m.id.c_str(), file.c_str(), m.line, m.column, m.function.c_str(),
-				    m.original.c_str(), m.mutated.c_str());
+			std::printf("  %-8s %s:%d:%d in %s\n      - %s\n      + %s\n", m.id.c_str(), file.c_str(), m.line,
+				    m.column, m.function.c_str(), m.original.c_str(), m.mutated.c_str());
 			if (auto it = equivalent.find(m.key); it != equivalent.end())
 				std::printf("      equivalent: %s\n", it->second.c_str());
 		}
 	};
-	list("survived", [&](const mutate::mutant &m, const verdict &v) { return v.cls == "survived" && !equivalent.count(m.key); });
-	list("not-batched", [&](const mutate::mutant &m, const verdict &v) { return v.cls == "not-batched" && !equivalent.count(m.key); });
-	list("equivalent (excluded from the score)", [&](const mutate::mutant &m, const verdict &) { return equivalent.count(m.key) > 0; });
+	list("survived",
+	     [&](const mutate::mutant &m, const verdict &v) { return v.cls == "survived" && !equivalent.count(m.key); });
+	list("not-batched",
+	     [&](const mutate::mutant &m, const verdict &v) { return v.cls == "not-batched" && !equivalent.count(m.key); });
+	list("equivalent (excluded from the score)",
+	     [&](const mutate::mutant &m, const verdict &) { return equivalent.count(m.key) > 0; });
 	list("error (buddycheck's own failure)", [&](const mutate::mutant &, const verdict &v) { return v.cls == "error"; });
 	for (const auto &id : wrong_equivalents)
-		std::printf("\nwarning: %s is listed as equivalent in %s but was killed: the list is wrong\n", id.c_str(), eq_file.string().c_str());
+		std::printf("\nwarning: %s is listed as equivalent in %s but was killed: the list is wrong\n", id.c_str(),
+			    eq_file.string().c_str());
 	std::printf("\noutputs in %s/\n", run.string().c_str());
 
 	nlohmann::json j;
@@ -440,7 +459,9 @@ int run_mutate(const mutate_options &mo)
 		}
 	}
 	if (own_failure) {
-		std::fprintf(stderr, "buddycheck: some mutants have no verdict because buddycheck itself failed (class error); exit status 3\n");
+		std::fprintf(
+			stderr,
+			"buddycheck: some mutants have no verdict because buddycheck itself failed (class error); exit status 3\n");
 		return exit_own_failure;
 	}
 	return exit_pass;
@@ -448,29 +469,40 @@ int run_mutate(const mutate_options &mo)
 
 void add_mutate_command(CLI::App &app, mutate_options &opt)
 {
-	CLI::App *c = app.add_subcommand("mutate",
-					 "A mutation score for the checkers: every mutant of the family's functions in a candidate (default: the "
-					 "built-in reference) judged as 'check' judges, up to the first column that kills it; prints the kill "
-					 "matrix and the score");
-	c->add_option("FILE.c", opt.file, "the candidate to mutate (default: the built-in reference; or a built-in candidate's name)");
+	CLI::App *c = app.add_subcommand(
+		"mutate",
+		"A mutation score for the checkers: every mutant of the family's functions in a candidate (default: the "
+		"built-in reference) judged as 'check' judges, up to the first column that kills it; prints the kill "
+		"matrix and the score");
+	c->add_option("FILE.c", opt.file,
+		      "the candidate to mutate (default: the built-in reference; or a built-in candidate's name)");
 	c->add_option("--jobs", opt.jobs, "mutants judged at once (default: the core count)")->check(CLI::Range(1u, 256u));
-	c->add_option("--sample", opt.sample, "judge N mutants picked from the seed, spread over the operators (0: all)")->capture_default_str();
-	c->add_option("--seed", opt.seed, "seed of the sample and of check's campaign, property and fuzzers")->capture_default_str();
-	c->add_option("--json", opt.json, "also write the results as JSON to this file (always: mutate.json in the run's directory)");
-	c->add_option("--timeout", opt.timeout, "wall-clock limit of each column's cell of a mutant, seconds (check's --cell-seconds)")
+	c->add_option("--sample", opt.sample, "judge N mutants picked from the seed, spread over the operators (0: all)")
+		->capture_default_str();
+	c->add_option("--seed", opt.seed, "seed of the sample and of check's campaign, property and fuzzers")
+		->capture_default_str();
+	c->add_option("--json", opt.json,
+		      "also write the results as JSON to this file (always: mutate.json in the run's directory)");
+	c->add_option("--timeout", opt.timeout,
+		      "wall-clock limit of each column's cell of a mutant, seconds (check's --cell-seconds)")
 		->check(CLI::Range(1.0, 86400.0))
 		->capture_default_str();
-	c->add_option("--only", opt.only, "only these operators (ROR,LCR,NEG,CRP,AOR,MMS,SDL,ARS) or mutant ids (ROR-3)")->delimiter(',');
+	c->add_option("--only", opt.only, "only these operators (ROR,LCR,NEG,CRP,AOR,MMS,SDL,ARS) or mutant ids (ROR-3)")
+		->delimiter(',');
 	c->add_flag("--list", opt.list, "print the mutants (one a line) without judging them");
-	c->add_option("--seconds", opt.seconds, "check's randomized campaign per memory model")->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+	c->add_option("--seconds", opt.seconds, "check's randomized campaign per memory model")
+		->check(CLI::Range(0.0, 86400.0))
+		->capture_default_str();
 	c->add_option("--fuzz-seconds", opt.fuzz_seconds, "check's libFuzzer targets (0: no fuzz column)")
 		->check(CLI::Range(0.0, 86400.0))
 		->capture_default_str();
 	c->add_option("--property-seconds", opt.property_seconds, "check's stateful property (0: no properties column)")
 		->check(CLI::Range(0.0, 86400.0))
 		->capture_default_str();
-	c->add_option("--out", opt.out, "this run's output directory (default: buddycheck-out/<time>-<pid>, and buddycheck-out/latest)");
-	c->add_option("--equivalents", opt.equivalents, "the list of equivalent mutants (default: reference/mutate/equivalents.txt)");
+	c->add_option("--out", opt.out,
+		      "this run's output directory (default: buddycheck-out/<time>-<pid>, and buddycheck-out/latest)");
+	c->add_option("--equivalents", opt.equivalents,
+		      "the list of equivalent mutants (default: reference/mutate/equivalents.txt)");
 	opt.jobs = std::max(1u, std::thread::hardware_concurrency());
 }
 

@@ -16,17 +16,17 @@ class App;
 namespace bc::cli {
 
 struct mutate_options {
-	std::string file;                // empty: the built-in reference candidate
-	unsigned jobs = 0;               // 0: the core count
-	size_t sample = 0;               // 0: every mutant
-	uint64_t seed = 1;               // the sample and check's seed
-	std::string json;                // also write the results here
-	double timeout = 60;             // wall-clock limit of each stage's cell, per mutant
-	std::vector<std::string> only;   // operators or mutant ids
+	std::string file;              // empty: the built-in reference candidate
+	unsigned jobs = 0;             // 0: the core count
+	size_t sample = 0;             // 0: every mutant
+	uint64_t seed = 1;             // the sample and check's seed
+	std::string json;              // also write the results here
+	double timeout = 60;           // wall-clock limit of each stage's cell, per mutant
+	std::vector<std::string> only; // operators or mutant ids
 	bool list = false;
 	double seconds = 1, fuzz_seconds = 10, property_seconds = 1; // check's budgets
-	std::string out;                 // the run's directory (default buddycheck-out/<time>-<pid>)
-	std::string equivalents;         // default: reference/mutate/equivalents.txt of the data directory
+	std::string out;                                             // the run's directory (default buddycheck-out/<time>-<pid>)
+	std::string equivalents; // default: reference/mutate/equivalents.txt of the data directory
 };
 
 void add_mutate_command(CLI::App &app, mutate_options &opt);

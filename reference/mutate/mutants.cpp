@@ -28,7 +28,8 @@ const std::string &operator_doc(const std::string &op)
 		{"LCR", "logical connector replacement: && and || swapped"},
 		{"NEG", "condition negation: the condition of if, while, for, do and ?: wrapped in !( )"},
 		{"CRP", "constant replacement: an integer literal +1 and -1 (suffix and base kept)"},
-		{"AOR", "arithmetic operator replacement, within a group: + - * / %; << >>; & | ^; their compound assignments; ++ and --"},
+		{"AOR",
+		 "arithmetic operator replacement, within a group: + - * / %; << >>; & | ^; their compound assignments; ++ and --"},
 		{"MMS", "min/max swap: min <-> max, min_t <-> max_t"},
 		{"SDL", "statement deletion: a call, an assignment, an increment, break, continue or return becomes ;"},
 		{"ARS", "argument swap: two arguments of the same type in a call exchanged"},
@@ -61,8 +62,11 @@ struct raw_edit {
 };
 
 const std::set<std::string> relational = {"<", "<=", ">", ">=", "==", "!="};
-const std::vector<std::vector<std::string>> arithmetic_groups = {
-	{"+", "-", "*", "/", "%"}, {"<<", ">>"}, {"&", "|", "^"}, {"+=", "-=", "*=", "/=", "%="}, {"<<=", ">>=", "&=", "|=", "^="}};
+const std::vector<std::vector<std::string>> arithmetic_groups = {{"+", "-", "*", "/", "%"},
+								 {"<<", ">>"},
+								 {"&", "|", "^"},
+								 {"+=", "-=", "*=", "/=", "%="},
+								 {"<<=", ">>=", "&=", "|=", "^="}};
 
 struct walker {
 	CXTranslationUnit tu;
@@ -87,7 +91,8 @@ struct walker {
 	bool range(CXCursor c, unsigned &b, unsigned &e) const
 	{
 		const CXSourceRange r = clang_getCursorExtent(c);
-		return offset(clang_getRangeStart(r), b) && offset(clang_getRangeEnd(r), e) && b < e && b >= fn_begin && e <= fn_end;
+		return offset(clang_getRangeStart(r), b) && offset(clang_getRangeEnd(r), e) && b < e && b >= fn_begin &&
+		       e <= fn_end;
 	}
 
 	// The index of the token that starts at OFF, or -1.
@@ -265,7 +270,8 @@ struct walker {
 			start = 1;
 		}
 		digits_end = start;
-		while (digits_end < s.size() && std::isxdigit((unsigned char)s[digits_end]) && (base == 16 || std::isdigit((unsigned char)s[digits_end])))
+		while (digits_end < s.size() && std::isxdigit((unsigned char)s[digits_end]) &&
+		       (base == 16 || std::isdigit((unsigned char)s[digits_end])))
 			digits_end++;
 		const std::string suffix = s.substr(digits_end);
 		if (digits_end == start || suffix.find_first_not_of("uUlL") != std::string::npos || digits_end - start > 15)
@@ -317,10 +323,12 @@ struct walker {
 			for (size_t j = i + 1; j < args.size(); j++) {
 				if (args[i].type != args[j].type || args[i].type.empty())
 					continue;
-				const std::string ai = text.substr(args[i].b, args[i].e - args[i].b), aj = text.substr(args[j].b, args[j].e - args[j].b);
+				const std::string ai = text.substr(args[i].b, args[i].e - args[i].b),
+						  aj = text.substr(args[j].b, args[j].e - args[j].b);
 				if (ai == aj)
 					continue;
-				add("ARS", args[i].b, args[j].e - args[i].b, aj + text.substr(args[i].e, args[j].b - args[i].e) + ai);
+				add("ARS", args[i].b, args[j].e - args[i].b,
+				    aj + text.substr(args[i].e, args[j].b - args[i].e) + ai);
 			}
 	}
 
@@ -338,15 +346,20 @@ struct walker {
 		const CXCursorKind k = clang_getCursorKind(s);
 		bool ok = false;
 		if (k == CXCursor_BreakStmt || k == CXCursor_ContinueStmt || k == CXCursor_ReturnStmt)
-			ok = toks[t].text == take(clang_getCursorSpelling(s)) || toks[t].text == (k == CXCursor_BreakStmt ? "break" : k == CXCursor_ContinueStmt ? "continue" : "return");
-		else if (toks[t].kind == CXToken_Identifier && size_t(t + 1) < toks.size() && toks[t + 1].text == "(" && matching(t + 1) == last)
+			ok = toks[t].text == take(clang_getCursorSpelling(s)) ||
+			     toks[t].text == (k == CXCursor_BreakStmt      ? "break"
+					      : k == CXCursor_ContinueStmt ? "continue"
+									   : "return");
+		else if (toks[t].kind == CXToken_Identifier && size_t(t + 1) < toks.size() && toks[t + 1].text == "(" &&
+			 matching(t + 1) == last)
 			ok = true; // a call, or a macro used as a statement
 		else if (k == CXCursor_BinaryOperator || k == CXCursor_CompoundAssignOperator) {
 			const auto c = kids(s);
 			std::string op;
 			ok = c.size() == 2 && binary_token(s, c[0], c[1], op) >= 0 &&
-			     (op == "=" || std::any_of(arithmetic_groups.begin() + 3, arithmetic_groups.end(),
-						       [&](const auto &g) { return std::find(g.begin(), g.end(), op) != g.end(); }));
+			     (op == "=" ||
+			      std::any_of(arithmetic_groups.begin() + 3, arithmetic_groups.end(),
+					  [&](const auto &g) { return std::find(g.begin(), g.end(), op) != g.end(); }));
 		} else if (k == CXCursor_UnaryOperator) {
 			ok = increment_token(s) >= 0;
 		}
@@ -410,10 +423,12 @@ struct walker {
 			break;
 		case CXCursor_DoStmt: {
 			unsigned b, e, cb, ce;
-			if (ch.size() == 2 && range(c, b, e) && tok_at(b) >= 0 && toks[tok_at(b)].text == "do" && range(ch[1], cb, ce)) {
+			if (ch.size() == 2 && range(c, b, e) && tok_at(b) >= 0 && toks[tok_at(b)].text == "do" &&
+			    range(ch[1], cb, ce)) {
 				// do BODY while ( COND ): the parentheses around COND.
 				const std::vector<int> before = between(b, cb);
-				if (before.size() >= 2 && toks[before.back()].text == "(" && toks[before[before.size() - 2]].text == "while") {
+				if (before.size() >= 2 && toks[before.back()].text == "(" &&
+				    toks[before[before.size() - 2]].text == "while") {
 					const int close = matching(before.back());
 					if (close >= 0)
 						negate(toks[before.back()].end, toks[close].begin);
@@ -475,7 +490,8 @@ struct walker {
 			const token &t = toks[i];
 			if (t.kind != CXToken_Identifier || !in_fn(t.begin, t.end) || toks[i + 1].text != "(")
 				continue;
-			static const std::map<std::string, std::string> swap = {{"min", "max"}, {"max", "min"}, {"min_t", "max_t"}, {"max_t", "min_t"}};
+			static const std::map<std::string, std::string> swap = {
+				{"min", "max"}, {"max", "min"}, {"min_t", "max_t"}, {"max_t", "min_t"}};
 			if (auto it = swap.find(t.text); it != swap.end())
 				add("MMS", t.begin, t.end - t.begin, it->second);
 		}
@@ -551,7 +567,8 @@ generate_result generate_mutants(const fs::path &file, const std::string &text, 
 	{
 		CXToken *tk = nullptr;
 		unsigned n = 0;
-		const CXSourceRange all = clang_getRange(clang_getLocationForOffset(tu, main, 0), clang_getLocationForOffset(tu, main, unsigned(text.size())));
+		const CXSourceRange all = clang_getRange(clang_getLocationForOffset(tu, main, 0),
+							 clang_getLocationForOffset(tu, main, unsigned(text.size())));
 		clang_tokenize(tu, all, &tk, &n);
 		for (unsigned i = 0; i < n; i++) {
 			unsigned b, e;
@@ -624,11 +641,13 @@ generate_result generate_mutants(const fs::path &file, const std::string &text, 
 	const auto &ops = operator_names();
 	auto op_index = [&](const std::string &o) { return std::find(ops.begin(), ops.end(), o) - ops.begin(); };
 	std::sort(e.begin(), e.end(), [&](const raw_edit &a, const raw_edit &b) {
-		return std::tuple(a.offset, op_index(a.op), a.length, a.replacement) < std::tuple(b.offset, op_index(b.op), b.length, b.replacement);
+		return std::tuple(a.offset, op_index(a.op), a.length, a.replacement) <
+		       std::tuple(b.offset, op_index(b.op), b.length, b.replacement);
 	});
 	e.erase(std::unique(e.begin(), e.end(),
 			    [](const raw_edit &a, const raw_edit &b) {
-				    return a.offset == b.offset && a.length == b.length && a.replacement == b.replacement && a.op == b.op;
+				    return a.offset == b.offset && a.length == b.length && a.replacement == b.replacement &&
+					   a.op == b.op;
 			    }),
 		e.end());
 	std::map<std::string, int> per_op, per_key;

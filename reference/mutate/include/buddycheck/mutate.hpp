@@ -33,15 +33,15 @@ struct mutant {
 };
 
 struct generate_options {
-	std::vector<std::string> entry_points;         // the family's entry point names
-	std::vector<std::string> include_dirs;         // -I of the candidate build
+	std::vector<std::string> entry_points; // the family's entry point names
+	std::vector<std::string> include_dirs; // -I of the candidate build
 	std::vector<std::string> extra_args = {"-std=gnu11"};
 };
 
 struct generate_result {
 	std::vector<mutant> mutants;
-	std::vector<std::string> functions; // the family functions found, in file order
-	std::string error;                  // bad input: one line (nothing generated)
+	std::vector<std::string> functions;   // the family functions found, in file order
+	std::string error;                    // bad input: one line (nothing generated)
 	std::vector<std::string> diagnostics; // clang's errors (tolerated: the AST is used anyway)
 	bool ok() const { return error.empty(); }
 };
