@@ -43,6 +43,7 @@ struct verdict {
 	std::string invariant; // the invariant, obligation or report the finding names
 	std::string finding;   // the cell's first note line
 	double seconds = 0;
+	std::vector<std::pair<std::string, double>> columns; // each column run: its seconds
 };
 
 // The invariant or report a finding names, from the cell's first note:
@@ -98,7 +99,9 @@ verdict judge(const candidate_source &src, const std::vector<std::unique_ptr<sta
 	// Check's columns, in their order (the count-bounded suites first, the
 	// clock-bounded fuzzers last), up to the first finding.
 	for (const auto &s : stages) {
+		const double c0 = now_seconds();
 		const cell c = s->run(ctx);
+		v.columns.emplace_back(s->column(), now_seconds() - c0);
 		v.stage = s->column();
 		v.shown = c.shown;
 		if (!c.notes.empty()) {
@@ -113,6 +116,27 @@ verdict judge(const candidate_source &src, const std::vector<std::unique_ptr<sta
 	}
 	v.stage = v.shown = v.invariant = v.finding = "";
 	return done(not_batched ? "not-batched" : "survived");
+}
+
+// The headers SRC includes with "..." that lie beside it (below its
+// directory): a mutant written elsewhere needs them beside it too.
+std::vector<fs::path> local_includes(const candidate_source &src)
+{
+	std::vector<fs::path> v;
+	std::istringstream in(src.text);
+	for (std::string line; std::getline(in, line);) {
+		const size_t hash = line.find_first_not_of(" \t");
+		if (hash == std::string::npos || line[hash] != '#' || line.find("include", hash) == std::string::npos)
+			continue;
+		const size_t q = line.find('"'), r = q == std::string::npos ? q : line.find('"', q + 1);
+		if (r == std::string::npos)
+			continue;
+		const fs::path h = fs::path(line.substr(q + 1, r - q - 1)).lexically_normal();
+		std::error_code ec;
+		if (h.is_relative() && !h.empty() && *h.begin() != ".." && fs::is_regular_file(src.file.parent_path() / h, ec))
+			v.push_back(h);
+	}
+	return v;
 }
 
 std::string padded(const std::string &s, size_t w) { return s + std::string(s.size() < w ? w - s.size() : 1, ' '); }
@@ -146,8 +170,11 @@ int run_mutate(const mutate_options &mo)
 		return exit_bad_input;
 	}
 	if (gen.mutants.empty()) {
-		std::fprintf(stderr, "buddycheck: %s: no mutation site in the family's functions (%zu found)\n", arg.c_str(),
-			     gen.functions.size());
+		std::string why = gen.diagnostics.empty()
+					  ? ""
+					  : "; clang: " + gen.diagnostics.front().substr(0, gen.diagnostics.front().find('\n'));
+		std::fprintf(stderr, "buddycheck: %s: no mutation site in the family's functions (%zu found)%s\n", arg.c_str(),
+			     gen.functions.size(), why.c_str());
 		return exit_bad_input;
 	}
 	// The committed equivalent mutants, by key.
@@ -219,6 +246,13 @@ int run_mutate(const mutate_options &mo)
 			std::fprintf(stderr, "buddycheck: %s\n", e.c_str());
 			return exit_bad_input;
 		}
+	if (!mo.json.empty()) {
+		std::ofstream f(mo.json, std::ios::app);
+		if (!f) {
+			std::fprintf(stderr, "buddycheck: cannot write --json %s\n", mo.json.c_str());
+			return exit_bad_input;
+		}
+	}
 	if (mo.out.empty())
 		point_latest(run);
 	const auto stages = check_stages(copt);
@@ -253,7 +287,11 @@ int run_mutate(const mutate_options &mo)
 				src.file.string().c_str());
 			return exit_bad_input;
 		}
-		std::fprintf(stderr, "mutate: the original passes every stage (%s s)\n", one_decimal(base.seconds).c_str());
+		std::string each;
+		for (const auto &[col, sec] : base.columns)
+			each += (each.empty() ? "" : ", ") + col + " " + one_decimal(sec) + " s";
+		std::fprintf(stderr, "mutate: the original passes every column (%s s: %s)\n", one_decimal(base.seconds).c_str(),
+			     each.c_str());
 	}
 
 	// The mutants, --jobs at a time: each one's stages run children under
@@ -272,6 +310,11 @@ int run_mutate(const mutate_options &mo)
 			fs::create_directories(dir, ec);
 			const fs::path path = dir / file;
 			std::ofstream(path, std::ios::binary) << mutate::apply(src.text, m);
+			// The headers it includes from beside the original, beside it too.
+			for (const auto &h : local_includes(src)) {
+				fs::create_directories((dir / h).parent_path(), ec);
+				fs::copy_file(src.file.parent_path() / h, dir / h, fs::copy_options::overwrite_existing, ec);
+			}
 			verdict v;
 			candidate_source ms = inspect_candidate(path.string());
 			if (!ms.ok()) {
