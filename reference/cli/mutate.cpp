@@ -521,6 +521,7 @@ void add_mutate_command(CLI::App &app, mutate_options &opt)
 		      "the candidate to mutate (default: the built-in reference; or a built-in candidate's name)");
 	c->add_option("--jobs", opt.jobs, "mutants judged at once (default: the core count)")->check(CLI::Range(1u, 256u));
 	c->add_option("--sample", opt.sample, "judge N mutants picked from the seed, spread over the operators (0: all)")
+		->check(CLI::Range(size_t(0), size_t(1) << 32))
 		->capture_default_str();
 	c->add_option("--seed", opt.seed, "seed of the sample and of check's campaign, property and fuzzers")
 		->capture_default_str();

@@ -2,7 +2,8 @@
 # mutate_cli.sh BUDDYCHECK CASE: `buddycheck mutate` end to end.
 #   list       --list on the reference: mutants of every operator, one a line
 #   bad_input  a missing file, a file with no family function, a binary
-#              file, an unknown --only: exit 2 and one line on stderr
+#              file, a directory, an unknown --only, a negative --sample:
+#              exit 2 and one line on stderr
 #   control    the negative control: deleting `nr_pages -= 1UL << order;`
 #              (the chunk loop runs past its range) must be killed; deleting
 #              `cond_resched();` (a scheduling point: nothing the checkers
@@ -28,12 +29,17 @@ list)
 	"$bc" mutate --list --sample 8 --seed 3 >"$work/sample"
 	[[ $(wc -l <"$work/sample") == 8 ]] || fail "--sample 8 did not give 8 mutants"
 	[[ $(cut -d- -f1 "$work/sample" | sort -u | wc -l) == 8 ]] || fail "--sample 8 is not spread over the 8 operators"
-	echo "mutate_cli list: $n mutants, every operator, deterministic"
+	# Every entry of the equivalents list names a mutant of the reference
+	# (a stale key, after an edit of reference.c, fails here).
+	listed=$(grep -cv -e '^#' -e '^$' reference/mutate/equivalents.txt || true)
+	marked=$(grep -c '  (equivalent)$' "$work/list" || true)
+	[[ $listed == "$marked" ]] || fail "equivalents.txt has $listed entries, --list marks $marked mutants equivalent"
+	echo "mutate_cli list: $n mutants, every operator, deterministic, $marked equivalent"
 	;;
 bad_input)
 	printf 'int main(void) { return 0; }\n' >"$work/none.c"
 	printf '\x7fELF\x00\x01' >"$work/binary.c"
-	for args in "$work/missing.c" "$work/none.c" "$work/binary.c" "--only NOPE"; do
+	for args in "$work/missing.c" "$work/none.c" "$work/binary.c" "--only NOPE" "--sample -3" "$work"; do
 		set +e
 		# shellcheck disable=SC2086 # the cases are word lists
 		"$bc" mutate --list $args >"$work/out" 2>"$work/err"
