@@ -63,7 +63,9 @@ std::string named_invariant(const std::string &note)
 	}
 	const size_t colon = line.find(": ");
 	const std::string head = line.substr(0, colon);
-	if (colon != std::string::npos && !head.empty() && head.find(' ') == std::string::npos)
+	// A sanitizer's report is named by its kind: "UBSan: division by zero".
+	const bool sanitizer = head == "UBSan" || head == "AddressSanitizer" || head == "libFuzzer";
+	if (colon != std::string::npos && !head.empty() && head.find(' ') == std::string::npos && !sanitizer)
 		return head;
 	return line.substr(0, 80);
 }
