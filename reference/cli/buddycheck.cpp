@@ -10,12 +10,15 @@
 //   bench    the seeds' experiments on the model (runs buddycheck-bench,
 //            whose own CLI11 table its --help prints)
 //   cache    the build cache (cache.cpp)
+//   mutate   a mutation score for the checkers: mutants of a candidate
+//            judged by check's stages (mutate.cpp, reference/mutate)
 #include "buddycheck/decode.hpp"
 #include "buddycheck/files.hpp"
 #include "buddycheck/generate.hpp"
 #include "cache.hpp"
 #include "candidate.hpp"
 #include "check.hpp"
+#include "mutate.hpp"
 #include "process.hpp"
 #include "recipe.hpp"
 #include "stages.hpp"
@@ -396,6 +399,8 @@ static int run_command(int argc, char **argv)
 	app.footer(exit_status_text);
 	cli::check_options check;
 	cli::add_check_command(app, check);
+	cli::mutate_options mutate;
+	cli::add_mutate_command(app, mutate);
 	replay_args replay;
 	add_replay_command(app, replay);
 	std::string corpus_dir;
@@ -454,6 +459,8 @@ static int run_command(int argc, char **argv)
 	}
 	if (app.got_subcommand("check"))
 		return cli::run_check(check);
+	if (app.got_subcommand("mutate"))
+		return cli::run_mutate(mutate);
 	if (app.got_subcommand("replay"))
 		return cmd_replay(replay);
 	if (app.got_subcommand("corpus"))

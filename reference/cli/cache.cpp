@@ -3,12 +3,14 @@
 #include "buddycheck/files.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -24,12 +26,18 @@ namespace bc::cli {
 namespace {
 
 // Locks held (shared) on the entries this process uses: released by the
-// kernel when it exits, however it exits.
-std::vector<int> &held_locks()
+// kernel when it exits, however it exits (or by cache_forget()).  Threads
+// (buddycheck mutate's) share them under the mutex.
+struct held_lock {
+	int fd;
+	fs::path entry;
+};
+std::vector<held_lock> &held_locks()
 {
-	static std::vector<int> v;
+	static std::vector<held_lock> v;
 	return v;
 }
+std::mutex held_mutex;
 
 bool entry_valid(const fs::path &dir, const std::string &stamp)
 {
@@ -70,7 +78,7 @@ uint64_t tree_bytes(const fs::path &p)
 // Moves DIR into tmp/ (so that it disappears at once) and removes it.
 void discard(const fs::path &dir)
 {
-	static unsigned counter = 0;
+	static std::atomic<unsigned> counter = 0;
 	std::error_code ec;
 	const fs::path aside = cache_dir() / "tmp" / ("discard." + std::to_string(getpid()) + "." + std::to_string(counter++));
 	fs::rename(dir, aside, ec);
@@ -155,7 +163,10 @@ cache_lookup cache_get(const std::string &name, const std::string &stamp,
 	}
 	auto keep = [&](bool built) {
 		flock_retry(fd, LOCK_SH);
-		held_locks().push_back(fd);
+		{
+			std::lock_guard<std::mutex> g(held_mutex);
+			held_locks().push_back({fd, entry});
+		}
 		utimensat(AT_FDCWD, (entry / "stamp").c_str(), nullptr, 0); // least recently used: by the stamp's time
 		r.ok = true;
 		r.dir = entry;
@@ -172,7 +183,7 @@ cache_lookup cache_get(const std::string &name, const std::string &stamp,
 		return keep(false);
 	if (fs::exists(entry, ec))
 		discard(entry); // not what its name promises (a collision, or edited by hand)
-	static unsigned counter = 0;
+	static std::atomic<unsigned> counter = 0;
 	const fs::path tmp = root / "tmp" / (id + "." + std::to_string(getpid()) + "." + std::to_string(counter++));
 	fs::remove_all(tmp, ec);
 	fs::create_directories(tmp, ec);
@@ -210,6 +221,29 @@ cache_lookup cache_get(const std::string &name, const std::string &stamp,
 	keep(true);
 	cache_evict(cache_max_bytes());
 	return r;
+}
+
+void cache_forget(const std::function<bool(const std::string &stamp)> &which)
+{
+	std::vector<held_lock> drop;
+	{
+		std::lock_guard<std::mutex> g(held_mutex);
+		auto &v = held_locks();
+		for (auto it = v.begin(); it != v.end();) {
+			if (which(slurp(it->entry / "stamp"))) {
+				drop.push_back(*it);
+				it = v.erase(it);
+			} else {
+				++it;
+			}
+		}
+	}
+	for (const auto &h : drop) {
+		// Ours alone (no other process or thread holds it shared): removed.
+		if (flock(h.fd, LOCK_EX | LOCK_NB) == 0)
+			discard(h.entry);
+		close(h.fd);
+	}
 }
 
 uint64_t cache_evict(uint64_t max_bytes)

@@ -42,6 +42,11 @@ struct cache_lookup {
 cache_lookup cache_get(const std::string &name, const std::string &stamp,
 		       const std::function<bool(const std::filesystem::path &tmp, std::string &log)> &build);
 
+// Releases this process's locks on the entries whose stamp WHICH accepts,
+// and removes those entries that nobody else uses (buddycheck mutate: a
+// mutant's builds serve no later run).
+void cache_forget(const std::function<bool(const std::string &stamp)> &which);
+
 // Evicts least recently used entries not in use until the cache holds at
 // most MAX_BYTES; removes dead builds' tmp directories.  Returns the bytes freed.
 uint64_t cache_evict(uint64_t max_bytes);

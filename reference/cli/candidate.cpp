@@ -151,6 +151,8 @@ std::string file_identity(const std::string &p)
 // The kernel shim's headers (every include directory of the recipe).
 std::string includes_fingerprint(const toolchain &t)
 {
+	static std::mutex mu; // buddycheck mutate builds from several threads
+	std::lock_guard<std::mutex> lock(mu);
 	static std::string f;
 	if (!f.empty())
 		return f;

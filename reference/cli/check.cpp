@@ -40,6 +40,8 @@ std::map<std::string, std::string> expected_verdicts(const std::string &text)
 	return e;
 }
 
+} // namespace
+
 // A directory that takes files, with room: else one line, before any work.
 std::string writable_with_room(const fs::path &dir, uint64_t min_free, const char *what)
 {
@@ -90,6 +92,8 @@ void point_latest(const fs::path &run)
 	if (ec)
 		fs::remove(tmp, ec);
 }
+
+namespace {
 
 // ---------------------------------------------------------------- proofs
 

@@ -33,6 +33,15 @@ struct check_options {
 	std::vector<std::string> files; // empty: the built-in candidates
 };
 
+// The directory of a run (check's, mutate's): --out, or
+// buddycheck-out/<time>-<pid>; point_latest() makes buddycheck-out/latest
+// point at it.
+std::filesystem::path run_directory(const check_options &opt);
+void point_latest(const std::filesystem::path &run);
+// Empty when DIR can be created and written and has MIN_FREE bytes free;
+// else one line saying why (WHAT names it: "output directory").
+std::string writable_with_room(const std::filesystem::path &dir, uint64_t min_free, const char *what);
+
 // Adds the `check` subcommand; RUN is set to its handler's result.
 void add_check_command(CLI::App &app, check_options &opt);
 int run_check(const check_options &opt);

@@ -8,6 +8,7 @@
 #   share/buddycheck/include/{kernel,model,mm}   the kernel shim's headers
 #   share/buddycheck/reference/candidates/      the built-in candidates
 #   share/buddycheck/corpus/{traces,*_fuzzer}/  golden traces, fuzz seeds
+#   share/buddycheck/reference/mutate/equivalents.txt  mutate's equivalent mutants
 #   share/buddycheck/src/                   the sources of the fuzz runtime
 #                                           (built on first use, in the cache)
 
@@ -29,6 +30,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/model/include/ DESTINATION ${b
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/kernel/mm/ DESTINATION ${bc_data}/include/mm)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/reference/candidates/ DESTINATION ${bc_data}/reference/candidates FILES_MATCHING PATTERN "*.c")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/corpus/ DESTINATION ${bc_data}/corpus)
+# buddycheck mutate's list of equivalent mutants.
+install(FILES ${PROJECT_SOURCE_DIR}/reference/mutate/equivalents.txt DESTINATION ${bc_data}/reference/mutate)
 # The fuzz runtime is this project built with the fuzz options: its sources.
 install(FILES ${PROJECT_SOURCE_DIR}/CMakeLists.txt ${PROJECT_SOURCE_DIR}/CMakePresets.json DESTINATION ${bc_data}/src)
 foreach(dir reference fuzz properties proofs corpus)

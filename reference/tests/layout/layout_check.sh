@@ -21,13 +21,14 @@ declare -A incdirs=(
 	[kernel]="reference/kernel/include reference/kernel/mm reference/kernel"
 	[bench]="reference/bench"
 	[fuzz]="fuzz"
+	[mutate]="reference/mutate/include"
 	[cli]="reference/cli"
 )
 # folder | its sources | the folders it may include from (itself first)
 declare -A srcdir=(
 	[base]=reference/base [model]=reference/model [trace]=reference/trace
 	[properties]=properties [proofs]=proofs [kernel]=reference/kernel
-	[bench]=reference/bench [fuzz]=fuzz [cli]=reference/cli
+	[bench]=reference/bench [fuzz]=fuzz [mutate]=reference/mutate [cli]=reference/cli
 )
 declare -A may=(
 	[base]="base"
@@ -38,7 +39,8 @@ declare -A may=(
 	[kernel]="kernel properties trace model base"
 	[bench]="bench kernel trace model base"
 	[fuzz]="fuzz kernel trace model base"
-	[cli]="cli trace model base"
+	[mutate]="mutate base"
+	[cli]="cli mutate trace model base"
 )
 
 bad=0
