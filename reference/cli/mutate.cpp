@@ -39,12 +39,27 @@ const std::vector<std::string> &class_names()
 struct verdict {
 	std::string cls;       // one of class_names()
 	std::string stage;     // the column that killed it (or timed out)
+	std::string part;      // what in that column: golden/flat, campaign/sparse, fuzz:bulk, properties
 	std::string shown;     // that cell as check's table shows it
 	std::string invariant; // the invariant, obligation or report the finding names
 	std::string finding;   // the cell's first note line
 	double seconds = 0;
 	std::vector<std::pair<std::string, double>> columns; // each column run: its seconds
+	std::vector<std::string> found_by;                   // --every-stage: every stage that finds it, in order
 };
+
+// The stage a cell's finding belongs to: a memory model's column split into
+// its golden traces and its campaign, the fuzz column into its targets.
+std::string stage_of(const std::string &column, const cell &c)
+{
+	if (c.part.empty())
+		return column;
+	if (column == "fuzz")
+		return "fuzz:" + c.part;
+	if (column.find('/') != std::string::npos || column.rfind("fuzz:", 0) == 0)
+		return column; // already one part (--every-stage)
+	return c.part + "/" + column;
+}
 
 // The invariant or report a finding names, from the cell's first note:
 // "file.c [column]: INVARIANT: message" (the suites, the property), or
@@ -71,7 +86,7 @@ std::string named_invariant(const std::string &note)
 }
 
 verdict judge(const candidate_source &src, const std::vector<std::unique_ptr<stage>> &stages, const check_options &copt,
-	      const fs::path &out, const toolchain &t)
+	      const fs::path &out, const toolchain &t, bool every = false)
 {
 	verdict v;
 	const double t0 = now_seconds();
@@ -98,25 +113,45 @@ verdict judge(const candidate_source &src, const std::vector<std::unique_ptr<sta
 	ctx.data = t.data_dir / "corpus";
 	ctx.self = self_path();
 	bool not_batched = false;
+	std::string first; // --every-stage: the class of the first finding
+	double first_at = 0;
 	// Check's columns, in their order (the count-bounded suites first, the
-	// clock-bounded fuzzers last), up to the first finding.
+	// clock-bounded fuzzers last), up to the first finding (--every-stage:
+	// all of them, the first finding kept).
 	for (const auto &s : stages) {
 		const double c0 = now_seconds();
 		const cell c = s->run(ctx);
 		v.columns.emplace_back(s->column(), now_seconds() - c0);
-		v.stage = s->column();
-		v.shown = c.shown;
-		if (!c.notes.empty()) {
-			v.finding = c.notes.front().substr(0, c.notes.front().find('\n'));
-			v.invariant = named_invariant(c.notes.front());
-		}
-		if (c.k == cell::own_failure)
+		if (c.k == cell::own_failure) {
+			v.stage = s->column();
+			v.shown = c.shown;
+			v.finding = c.notes.empty() ? "" : c.notes.front().substr(0, c.notes.front().find('\n'));
 			return done("error");
+		}
 		if (c.k == cell::finding)
-			return done(c.shown == "TIMEOUT" || c.shown == "OOM" ? "timeout/oom" : "killed");
+			v.found_by.push_back(stage_of(s->column(), c));
+		if (c.k == cell::finding && first.empty()) {
+			v.stage = s->column();
+			v.part = stage_of(s->column(), c);
+			v.shown = c.shown;
+			if (!c.notes.empty()) {
+				v.finding = c.notes.front().substr(0, c.notes.front().find('\n'));
+				v.invariant = named_invariant(c.notes.front());
+			}
+			first = c.shown == "TIMEOUT" || c.shown == "OOM" ? "timeout/oom" : "killed";
+			first_at = now_seconds() - t0;
+			// A runaway stops here even with --every-stage: each later
+			// stage would spend its whole cell's limit on it too.
+			if (!every || first == "timeout/oom")
+				return done(first);
+		}
 		not_batched |= c.shown == "not-batched";
 	}
-	v.stage = v.shown = v.invariant = v.finding = "";
+	if (!first.empty()) {
+		v.cls = first;
+		v.seconds = first_at; // the time to kill, as without --every-stage
+		return v;
+	}
 	return done(not_batched ? "not-batched" : "survived");
 }
 
@@ -139,6 +174,38 @@ std::vector<fs::path> local_includes(const candidate_source &src)
 			v.push_back(h);
 	}
 	return v;
+}
+
+// The kind of check a finding came from, for the kill matrix: the chunk
+// contracts (order cap, alignment, inside the section and the range), the
+// differential check against the oracle, an expectation a golden trace
+// writes, a sanitizer or crash, the runaway guard, or one of the model's
+// invariants and the kernel's own checks (pfn_valid, a BUG, a double free).
+std::string check_kind(const verdict &v)
+{
+	if (v.cls == "timeout/oom")
+		return "runaway";
+	const std::string &i = v.invariant;
+	if (i.rfind("chunk_", 0) == 0)
+		return "contract";
+	if (i == "differential")
+		return "differential";
+	if (i == "expectation")
+		return "expectation";
+	if (v.shown.rfind("CRASH", 0) == 0 || i.find("Sanitizer") != std::string::npos || i.rfind("UBSan", 0) == 0 ||
+	    i.rfind("libFuzzer", 0) == 0)
+		return "sanitizer";
+	return "invariant";
+}
+const std::vector<std::string> check_kinds = {"contract", "differential", "invariant", "expectation", "sanitizer", "runaway"};
+
+size_t matrix_count(const std::map<std::string, std::map<std::string, size_t>> &m, const std::string &cls)
+{
+	size_t n = 0;
+	for (const auto &[op, row] : m)
+		if (auto it = row.find(cls); it != row.end())
+			n += it->second;
+	return n;
 }
 
 std::string padded(const std::string &s, size_t w) { return s + std::string(s.size() < w ? w - s.size() : 1, ' '); }
@@ -257,7 +324,7 @@ int run_mutate(const mutate_options &mo)
 	}
 	if (mo.out.empty())
 		point_latest(run);
-	const auto stages = check_stages(copt);
+	const auto stages = mo.every_stage ? separate_stages(copt) : check_stages(copt);
 
 	// The original first: it must compile and pass every stage, or no
 	// mutant's verdict means anything (and its builds prime the caches
@@ -323,7 +390,7 @@ int run_mutate(const mutate_options &mo)
 				v.cls = "stillborn";
 				v.finding = ms.error;
 			} else {
-				v = judge(ms, stages, copt, dir, t);
+				v = judge(ms, stages, copt, dir, t, mo.every_stage);
 			}
 			// A mutant's builds serve no later run; its fuzzers' corpora neither.
 			const std::string mark = "\nsource " + path.string() + " ";
@@ -338,7 +405,7 @@ int run_mutate(const mutate_options &mo)
 			std::fprintf(stderr,
 				     "mutate: [%zu/%zu] %-8s %-11s %s%s  (%s s; %zu killed, %zu survived, %s s elapsed)\n",
 				     finished, chosen.size(), m.id.c_str(), v.cls.c_str(),
-				     v.stage.empty() ? "" : ("[" + v.stage + "] ").c_str(), v.invariant.c_str(),
+				     v.part.empty() ? "" : ("[" + v.part + "] ").c_str(), v.invariant.c_str(),
 				     one_decimal(v.seconds).c_str(), counts["killed"], counts["survived"],
 				     one_decimal(now_seconds() - start).c_str());
 		}
@@ -355,7 +422,8 @@ int run_mutate(const mutate_options &mo)
 	// The kill matrix: operators x classes.
 	const auto &classes = class_names();
 	std::map<std::string, std::map<std::string, size_t>> matrix;
-	std::map<std::string, size_t> by_stage;
+	std::map<std::string, std::map<std::string, size_t>> by_stage; // first stage x check kind
+	std::map<std::string, size_t> alone, only;                     // --every-stage
 	std::vector<double> kill_seconds;
 	size_t n_equivalent = 0, n_stillborn = 0, n_killed = 0, n_timeout = 0;
 	std::vector<std::string> wrong_equivalents;
@@ -374,9 +442,13 @@ int run_mutate(const mutate_options &mo)
 		n_stillborn += v.cls == "stillborn";
 		n_killed += v.cls == "killed";
 		n_timeout += v.cls == "timeout/oom";
-		if (v.cls == "killed") {
+		if (v.cls == "killed")
 			kill_seconds.push_back(v.seconds);
-			by_stage[v.stage]++;
+		if (v.cls == "killed" || v.cls == "timeout/oom")
+			by_stage[v.part][check_kind(v)]++;
+		for (const auto &st : v.found_by) {
+			alone[st]++;
+			only[st] += v.found_by.size() == 1;
 		}
 	}
 	std::vector<std::string> columns = classes;
@@ -403,13 +475,42 @@ int run_mutate(const mutate_options &mo)
 	for (const auto &c : columns)
 		row += padded(std::to_string(col_total[c]), 13);
 	std::printf("%s%zu\n", row.c_str(), chosen.size());
-	std::string stages_line;
-	for (const auto &s : stages)
-		if (by_stage.count(s->column()))
-			stages_line +=
-				(stages_line.empty() ? "" : ", ") + s->column() + " " + std::to_string(by_stage[s->column()]);
-	std::printf("\nkilled by column: %s\n", stages_line.empty() ? "none" : stages_line.c_str());
+	// Which stage found each mutant first, and with which kind of check.
+	std::vector<std::string> stage_rows;
+	for (const auto &s : stages) {
+		const std::string col = s->column();
+		if (col == "fuzz")
+			for (const char *t : {"fuzz:differential", "fuzz:bulk", "fuzz:differential+bulk"})
+				stage_rows.push_back(t);
+		else if (col.find('/') == std::string::npos && col != "properties" && col.rfind("fuzz:", 0) != 0)
+			for (const char *part : {"golden/", "campaign/"})
+				stage_rows.push_back(part + col);
+		else
+			stage_rows.push_back(col);
+	}
+	std::printf("\nfound first by stage (the check that found it):\n%s", padded("stage", 24).c_str());
+	for (const auto &k : check_kinds)
+		std::printf("%s", padded(k, 13).c_str());
+	std::printf("total\n");
+	for (const auto &st : stage_rows) {
+		if (!by_stage.count(st))
+			continue;
+		size_t total = 0;
+		std::printf("%s", padded(st, 24).c_str());
+		for (const auto &k : check_kinds) {
+			std::printf("%s", padded(std::to_string(by_stage[st][k]), 13).c_str());
+			total += by_stage[st][k];
+		}
+		std::printf("%zu\n", total);
+	}
+	if (mo.every_stage) {
+		std::printf("\neach stage alone (--every-stage: found by it, found by it and no other stage):\n");
+		for (const auto &s : stages)
+			std::printf("  %s%4zu found, %4zu only by it\n", padded(s->column(), 26).c_str(), alone[s->column()],
+				    only[s->column()]);
+	}
 	const size_t denominator = chosen.size() - n_stillborn - n_equivalent;
+	const size_t n_not_batched = matrix_count(matrix, "not-batched");
 	std::sort(kill_seconds.begin(), kill_seconds.end());
 	const double median = kill_seconds.empty() ? 0
 			      : kill_seconds.size() % 2
@@ -418,8 +519,14 @@ int run_mutate(const mutate_options &mo)
 	auto pct = [&](size_t n) {
 		return denominator ? one_decimal(100.0 * double(n) / double(denominator)) + "%" : std::string("n/a");
 	};
-	std::printf("score: %s (%zu killed / (%zu judged - %zu stillborn - %zu equivalent)); with timeout/oom: %s\n",
-		    pct(n_killed).c_str(), n_killed, chosen.size(), n_stillborn, n_equivalent, pct(n_killed + n_timeout).c_str());
+	// Found: a counterexample, the efficiency verdict (correct but more
+	// chunks than the minimal decomposition) or the runaway guard; each
+	// is also shown alone.
+	const size_t n_found = n_killed + n_not_batched + n_timeout;
+	std::printf("\nscore: %s (%zu found: %zu killed + %zu not-batched + %zu timeout/oom, / (%zu judged - %zu stillborn - "
+		    "%zu equivalent)); counterexamples alone: %s\n",
+		    pct(n_found).c_str(), n_found, n_killed, n_not_batched, n_timeout, chosen.size(), n_stillborn, n_equivalent,
+		    pct(n_killed).c_str());
 	std::printf("median time to kill: %s s; wall time %s s, %u jobs%s\n", one_decimal(median).c_str(),
 		    one_decimal(wall).c_str(), jobs,
 		    mo.sample ? (", a sample of " + std::to_string(chosen.size()) + " of " + std::to_string(gen.mutants.size()) +
@@ -466,7 +573,10 @@ int run_mutate(const mutate_options &mo)
 	j["timeout_oom"] = n_timeout;
 	j["stillborn"] = n_stillborn;
 	j["equivalent"] = n_equivalent;
-	j["score"] = denominator ? double(n_killed) / double(denominator) : 0.0;
+	j["not_batched"] = n_not_batched;
+	j["score"] = denominator ? double(n_found) / double(denominator) : 0.0;
+	j["score_counterexamples"] = denominator ? double(n_killed) / double(denominator) : 0.0;
+	j["every_stage"] = mo.every_stage;
 	j["median_seconds_to_kill"] = median;
 	j["wall_seconds"] = wall;
 	j["mutants"] = nlohmann::json::array();
@@ -484,7 +594,11 @@ int run_mutate(const mutate_options &mo)
 		x["diff"] = {{"-", m.original}, {"+", m.mutated}};
 		x["class"] = equivalent.count(m.key) ? "equivalent" : v.cls;
 		x["verdict"] = v.cls;
-		x["stage"] = v.stage;
+		x["stage"] = v.part;
+		x["column"] = v.stage;
+		x["check"] = v.cls == "killed" || v.cls == "timeout/oom" ? check_kind(v) : "";
+		if (mo.every_stage)
+			x["found_by"] = v.found_by;
 		x["cell"] = v.shown;
 		x["invariant"] = v.invariant;
 		x["finding"] = v.finding;
@@ -536,6 +650,9 @@ void add_mutate_command(CLI::App &app, mutate_options &opt)
 	c->add_option("--only", opt.only, "only these operators (ROR,LCR,NEG,CRP,AOR,MMS,SDL,ARS) or mutant ids (ROR-3)")
 		->delimiter(',');
 	c->add_flag("--list", opt.list, "print the mutants (one a line) without judging them");
+	c->add_flag("--every-stage", opt.every_stage,
+		    "judge every mutant by every stage alone (each memory model's golden traces and campaign, the property, "
+		    "each fuzz target), not up to the first finding: what each stage's time buys");
 	c->add_option("--seconds", opt.seconds, "check's randomized campaign per memory model")
 		->check(CLI::Range(0.0, 86400.0))
 		->capture_default_str();

@@ -24,6 +24,7 @@ struct mutate_options {
 	double timeout = 60;           // wall-clock limit of each stage's cell, per mutant
 	std::vector<std::string> only; // operators or mutant ids
 	bool list = false;
+	bool every_stage = false;                                    // every stage alone, not up to the first finding
 	double seconds = 1, fuzz_seconds = 10, property_seconds = 1; // check's budgets
 	std::string out;                                             // the run's directory (default buddycheck-out/<time>-<pid>)
 	std::string equivalents; // default: reference/mutate/equivalents.txt of the data directory

@@ -154,17 +154,24 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 
 struct suite_stage : stage {
 	std::string mm;
-	explicit suite_stage(std::string m) : mm(std::move(m)) {}
-	std::string column() const override { return mm; }
+	std::string parts; // golden, campaign or both
+	explicit suite_stage(std::string m, std::string p = "both") : mm(std::move(m)), parts(std::move(p)) {}
+	std::string column() const override { return parts == "both" ? mm : parts + "/" + mm; }
 	std::string legend() const override { return memmap_kernel_layout(*memmap_from_name(mm)); }
 
 	cell run(const candidate_ctx &c) const override
 	{
 		const check_options &o = *c.opt;
-		const fs::path prefix = c.out / mm, log = c.out / (mm + ".log"), res = c.out / (mm + ".result");
+		const std::string name = parts == "both" ? mm : parts + "-" + mm;
+		const fs::path prefix = c.out / name, log = c.out / (name + ".log"), res = c.out / (name + ".result");
 		child_spec s;
-		s.argv = {c.runner.string(), "suite", "--memmap", mm, "--corpus", c.corpus.string(), "--histories",
-			  std::to_string(campaign_histories(o.seconds)), "--seed", std::to_string(o.seed), "--out", prefix.string()};
+		s.argv = {c.runner.string(), "suite",
+			  "--memmap",        mm,
+			  "--corpus",        c.corpus.string(),
+			  "--histories",     std::to_string(campaign_histories(o.seconds)),
+			  "--seed",          std::to_string(o.seed),
+			  "--out",           prefix.string(),
+			  "--parts",         parts};
 		s.env = sanitizer_env();
 		s.stdout_file = res;
 		s.stderr_file = log;
@@ -191,6 +198,7 @@ struct suite_stage : stage {
 		if (v == "counterexample") {
 			x.k = cell::finding;
 			x.shown = "COUNTEREXAMPLE";
+			x.part = str(r, "part");
 			const std::string trace = str(r, "trace");
 			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: " + str(r, "invariant") + ": " + str(r, "message") +
 					  "\n    at:     " + trace + ":" + str(r, "line") + ": " + str(r, "operation") + "\n    trace:  " + trace +
@@ -270,7 +278,10 @@ struct properties_stage : stage {
 // ---------------------------------------------------------------- fuzz
 
 struct fuzz_stage : stage {
-	std::string column() const override { return "fuzz"; }
+	std::vector<std::string> targets{"differential", "bulk"};
+	fuzz_stage() = default;
+	explicit fuzz_stage(std::string only) : targets{std::move(only)} {}
+	std::string column() const override { return targets.size() == 1 ? "fuzz:" + targets[0] : "fuzz"; }
 
 	cell run(const candidate_ctx &c) const override
 	{
@@ -278,13 +289,14 @@ struct fuzz_stage : stage {
 		cell x;
 		const std::string file = c.src->file.filename().string();
 		std::vector<std::pair<std::string, fs::path>> fuzzers;
-		for (const char *target : {"differential", "bulk"}) {
+		for (const std::string &target : targets) {
 			build_result b = build_fuzzer(*c.src, target);
 			if (b.status != build_result::ok) {
 				x.k = cell::own_failure;
 				x.shown = "ERROR";
-				x.notes.push_back(file + " [fuzz]: the " + std::string(target) +
-						  " fuzzer does not build although the runner did (buddycheck's own failure):\n" + b.output);
+				x.notes.push_back(file + " [fuzz]: the " + target +
+						  " fuzzer does not build although the runner did (buddycheck's own failure):\n" +
+						  b.output);
 				return x;
 			}
 			fuzzers.emplace_back(target, b.binary);
@@ -368,6 +380,7 @@ struct fuzz_stage : stage {
 		if (x.k == cell::own_failure)
 			return x;
 		x.k = found_by.empty() ? cell::pass : cell::finding;
+		x.part = found_by;
 		x.shown = found_by.empty() ? "clean" : "FOUND";
 		x.expect = found_by.empty() ? "clean" : "found";
 		return x;
@@ -385,6 +398,20 @@ std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt)
 		v.push_back(std::make_unique<properties_stage>());
 	if (opt.fuzz_seconds > 0)
 		v.push_back(std::make_unique<fuzz_stage>());
+	return v;
+}
+
+std::vector<std::unique_ptr<stage>> separate_stages(const check_options &opt)
+{
+	std::vector<std::unique_ptr<stage>> v;
+	for (const char *part : {"golden", "campaign"})
+		for (memmap_model mm : all_memmaps)
+			v.push_back(std::make_unique<suite_stage>(memmap_name(mm), part));
+	if (opt.property_seconds > 0)
+		v.push_back(std::make_unique<properties_stage>());
+	if (opt.fuzz_seconds > 0)
+		for (const char *target : {"differential", "bulk"})
+			v.push_back(std::make_unique<fuzz_stage>(target));
 	return v;
 }
 

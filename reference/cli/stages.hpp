@@ -32,6 +32,7 @@ struct cell {
 	std::string shown;    // in the table: pass, not-batched, COUNTEREXAMPLE, TIMEOUT, OOM, CRASH(SIGABRT), ...
 	std::string expect;   // compared with the header's buddycheck-expect value
 	std::vector<std::string> notes; // counterexample details (and how to replay them)
+	std::string part;               // what in the column found it: golden, campaign, a fuzz target ("differential+bulk")
 };
 
 struct stage {
@@ -43,6 +44,10 @@ struct stage {
 
 // The stages `check` runs, in column order, for these options.
 std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt);
+// The same checks one stage a part, for `mutate --every-stage`: the golden
+// traces and the campaign of each memory model apart, the properties, each
+// fuzz target apart.
+std::vector<std::unique_ptr<stage>> separate_stages(const check_options &opt);
 
 // From a sanitizer's or the C runtime's report in LOG: its headline and the
 // first frame in FILE ("file.c:12 in func"), or empty.

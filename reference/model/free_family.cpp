@@ -211,6 +211,9 @@ static void oracle_common(unsigned long pfn, unsigned long nr, bool frozen)
 			continue;
 		}
 		page *p = m.pfn_to_page(pfn + i);
+		// The series' VM_WARN_ON_ONCE(PageHead) and (PageTail), page by page.
+		if (page_head(p) || page_tail(p))
+			m.warn(pfn + i, "__free_contig_range_common() on a compound page");
 		if (frozen)
 			m.free_frozen_pages(p, 0);
 		else

@@ -136,6 +136,16 @@ bool Model::free_pages_prepare(page *p, unsigned order)
 		       "free_pages_prepare() got a pointer that is not a struct page of the memmap");
 		return false;
 	}
+	// VM_BUG_ON_PAGE(compound && compound_order(page) != order): a compound
+	// page freed at another order (free_contig_frozen_range()'s WARN about
+	// nr_pages comes just before this).
+	if (order && (p->flags.f & (1UL << PG_head)) && p->bc_compound_order != order) {
+		report("kernel_bug", pfn,
+		       "VM_BUG_ON_PAGE(compound && compound_order(page) != order): free_pages_prepare(pfn " + hex(pfn) +
+			       ", order " + std::to_string(order) + ") of an order-" + std::to_string(p->bc_compound_order) +
+			       " compound page");
+		return false;
+	}
 	const uint64_t n = uint64_t(1) << order;
 	auto leak = [&]() {
 		cost.prepare_failed++;

@@ -355,7 +355,7 @@ void print_cpu(const op &o, std::string &s) { s += " " + std::to_string(o.cpu); 
 void parse_check(const op_line &p, op &, const op_desc &d) { p.need(1, 1, d.syntax); }
 
 // expect warn | expect fail
-void parse_expect_bare(const op_line &p, op &, const op_desc &) { p.need(2, 2, "expect warn | expect fail"); }
+void parse_expect_bare(const op_line &p, op &, const op_desc &) { p.need(2, 2, "expect warn | expect fail | expect bug"); }
 
 void print_bare(const op &, std::string &) {}
 
@@ -441,6 +441,9 @@ constexpr op_desc op_table[] = {
 	 print_pfn},
 	{"expect warn", K::expect_warn, "expect warn", "the previous operation fired a WARN", parse_expect_bare, print_bare},
 	{"expect fail", K::expect_fail, "expect fail", "the previous allocation failed", parse_expect_bare, print_bare},
+	{"expect bug", K::expect_bug, "expect bug",
+	 "the previous free is a caller error the kernel BUGs on: both engines hit the same BUG after the same WARNs; the last line",
+	 parse_expect_bare, print_bare},
 };
 
 constexpr bool table_in_kind_order()
@@ -448,7 +451,7 @@ constexpr bool table_in_kind_order()
 	for (size_t i = 0; i < std::size(op_table); i++)
 		if (size_t(op_table[i].kind) != i)
 			return false;
-	return size_t(op_kind::expect_fail) + 1 == std::size(op_table);
+	return size_t(op_kind::expect_bug) + 1 == std::size(op_table);
 }
 static_assert(table_in_kind_order(), "op_table has one row per op_kind, in op_kind's order");
 

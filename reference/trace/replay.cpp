@@ -53,6 +53,15 @@ struct lockstep::impl {
 		if (ended)
 			return false;
 		cur = &o;
+		if (o.caller_error)
+			return step_into_bug(o);
+		if (o.kind == op_kind::expect_bug) {
+			// After the BUG both engines are dead: the trace ends here, a pass.
+			res.oracle_cost = oracle.m->cost;
+			res.batched_cost = batched.m->cost;
+			ended = true;
+			return false;
+		}
 		try {
 			oracle.run(o);
 		} catch (const bad_input &b) {
@@ -84,6 +93,57 @@ struct lockstep::impl {
 		if (o.kind >= op_kind::expect_chunks)
 			if (auto f = check_expectation(o, oracle, batched))
 				return fail(*f);
+		return true;
+	}
+
+	// A caller error the kernel BUGs on (the op before `expect bug`): the
+	// oracle must hit a BUG (else the trace is wrong), and the batched engine
+	// the same one after the same number of WARNs: the WARNs the kernel
+	// fires on the way are what a candidate must keep.
+	bool step_into_bug(const op &o)
+	{
+		auto bad = [&](const std::string &msg) {
+			res.v = verdict::bad_input;
+			res.error = file + ":" + std::to_string(o.line) + ": " + msg;
+			res.line = o.line;
+			res.op_text = o.text;
+			ended = true;
+			return false;
+		};
+		try {
+			oracle.run(o);
+		} catch (const bad_input &b) {
+			return bad(b.message);
+		}
+		if (oracle.m->findings.empty())
+			return bad("'expect bug' follows it, but the kernel (the oracle) hits no BUG here");
+		try {
+			batched.run(o);
+		} catch (const bad_input &b) {
+			return fail(failure{batched.role, inv::differential,
+					    "the operation is valid on the oracle but not on the batched engine: " + b.message,
+					    no_pfn, batched.m.get()});
+		}
+		const finding &fo = oracle.m->findings.front();
+		const size_t wo = oracle.m->warnings.size() - oracle.warnings_before;
+		const size_t wb = batched.m->warnings.size() - batched.warnings_before;
+		if (batched.m->findings.empty())
+			return fail(failure{batched.role, inv::differential,
+					    "the kernel hits a BUG here (the oracle: " + fo.invariant + ": " + fo.message +
+						    "); the batched engine does not",
+					    fo.pfn, batched.m.get()});
+		const finding &fb = batched.m->findings.front();
+		if (fb.invariant != fo.invariant)
+			return fail(failure{batched.role, fb.invariant,
+					    fb.message + " (the oracle hits another BUG here: " + fo.invariant + ": " +
+						    fo.message + ")",
+					    fb.pfn, batched.m.get()});
+		if (wo != wb)
+			return fail(failure{batched.role, inv::differential,
+					    "before the BUG (" + fo.invariant + ") the oracle fired " + std::to_string(wo) +
+						    " WARN(s), the batched engine " + std::to_string(wb),
+					    fo.pfn, batched.m.get()});
+		res.ops_run++;
 		return true;
 	}
 

@@ -119,6 +119,7 @@ struct parser {
 	bool zones_explicit = false;
 	bool config_done = false;
 	int last_config_line = 0;
+	int bug_line = 0; // the line of `expect bug`, after which nothing may follow
 
 	void config_kv(const std::string &key, const std::string &val)
 	{
@@ -271,7 +272,18 @@ struct parser {
 			size_t b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
 			o.text.assign(line, b, e - b + 1);
 		}
+		if (bug_line)
+			throw parse_failure{"an operation after 'expect bug' at line " + std::to_string(bug_line) +
+					    " (the kernel stops at a BUG: it must be the trace's last line)"};
 		parse_op(op_line{t.cfg, w}, o);
+		if (o.kind == op_kind::expect_bug) {
+			// The operation before it is the caller error.
+			op *prev = n_ops >= 2 ? &t.ops[n_ops - 2] : nullptr;
+			if (!prev || prev->kind < op_kind::free_pages || prev->kind > op_kind::free_pages_bulk)
+				throw parse_failure{"'expect bug' must follow a free operation (the caller error)"};
+			prev->caller_error = true;
+			bug_line = lineno;
+		}
 		if (o.kind < op_kind::expect_chunks && n_replayed++ == lim.max_ops) {
 			n_ops--; // one past the limit: not taken
 			return false;
@@ -337,7 +349,7 @@ void clear_op(op &o)
 	o.zone_name.clear();
 	o.compound = o.frozen = o.huge = o.interleave = false;
 	o.cpu = 0;
-	o.all = false;
+	o.all = o.caller_error = false;
 	o.pfns.clear();
 	o.orders.clear();
 	o.arr = array_order::as_allocated;

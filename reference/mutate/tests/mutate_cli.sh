@@ -56,10 +56,13 @@ control)
 	"$bc" mutate --list >"$work/list"
 	runaway=$(awk '$1 ~ /^SDL-/ && /`nr_pages -= 1UL << order;` -> `;`/ { print $1 }' "$work/list")
 	resched=$(awk '$1 ~ /^SDL-/ && /`cond_resched\(\);` -> `;`/ { print $1 }' "$work/list")
-	[[ -n $runaway && -n $resched ]] || fail "the control mutants are not in --list"
-	"$bc" mutate --only "$runaway,$resched" --jobs 2 --seconds 0.2 --property-seconds 0 --fuzz-seconds 0 --timeout 30 \
+	# The VM_WARN_ON_ONCE(PageHead) deletion: only a golden trace that walks
+	# a compound page into its BUG (expect bug) sees the missing WARN.
+	warn=$(awk '$1 ~ /^SDL-/ && /`VM_WARN_ON_ONCE\(PageHead\(page\)\);` -> `;`/ { print $1 }' "$work/list")
+	[[ -n $runaway && -n $resched && -n $warn ]] || fail "the control mutants are not in --list"
+	"$bc" mutate --only "$runaway,$resched,$warn" --every-stage --jobs 2 --seconds 0.2 --property-seconds 0 --fuzz-seconds 0 --timeout 30 \
 		--out "$work/run" --json "$work/result.json" >"$work/out" 2>"$work/err" || { cat "$work/err"; fail "mutate failed"; }
-	python3 - "$work/result.json" "$runaway" "$resched" <<'PY'
+	python3 - "$work/result.json" "$runaway" "$resched" "$warn" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 by = {m["id"]: m for m in j["mutants"]}
@@ -67,6 +70,10 @@ k, s = by[sys.argv[2]], by[sys.argv[3]]
 assert k["verdict"] == "killed", ("runaway loop not killed", k)
 assert k["stage"] and k["invariant"], k
 assert s["verdict"] == "survived", ("cond_resched deletion not survived", s)
+w = by[sys.argv[4]]
+assert w["verdict"] == "killed" and w["check"] == "differential", ("deleted WARN not killed by the differential check", w)
+assert w["stage"].startswith("golden/") and all(x.startswith("golden/") for x in w["found_by"]), w
+assert k["found_by"] and not s["found_by"], (k, s)
 for m in j["mutants"]:
     for f in ("id", "key", "site", "operator", "function", "line", "diff", "class", "stage", "invariant", "seconds"):
         assert f in m, (f, m)
@@ -74,6 +81,7 @@ print("killed:", k["id"], k["stage"], k["invariant"], "| survived:", s["id"])
 PY
 	grep -q '^score: ' "$work/out" || fail "no score line"
 	grep -q '^SDL ' "$work/out" || fail "no SDL row in the kill matrix"
+	grep -q '^each stage alone' "$work/out" || fail "no per-stage table with --every-stage"
 	[[ ! -e reference/candidates/mutants ]] || fail "wrote into the source tree"
 	echo "mutate_cli control: the runaway mutant killed, the cond_resched deletion survived"
 	;;

@@ -24,8 +24,8 @@ enum class op_kind : uint8_t {
 	free_page,
 	get,
 	free_contig_range,
-	free_contig_range_inner,   // __free_contig_range
-	free_contig_frozen_inner,  // __free_contig_frozen_range
+	free_contig_range_inner,  // __free_contig_range
+	free_contig_frozen_inner, // __free_contig_frozen_range
 	free_contig_frozen_range,
 	free_pages_bulk,
 	alloc_contig,
@@ -43,6 +43,7 @@ enum class op_kind : uint8_t {
 	expect_allocated,
 	expect_warn,
 	expect_fail,
+	expect_bug,
 };
 
 // A bad-page kind of make_bad: its index in Model::bad_kinds().
@@ -60,6 +61,7 @@ struct op {
 	bool compound = false, frozen = false, huge = false; // alloc comp, frozen; alloc_contig frozen; vmalloc huge
 	bool interleave = false;                             // vmalloc: chunks alternate nodes
 	bool all = false;       // drain (all): every cpu
+	bool caller_error = false; // followed by `expect bug`: a caller error the kernel BUGs on, the trace's end
 	array_order arr = array_order::as_allocated; // free_pages_bulk H, vfree H
 	bad_page_kind bad{};    // make_bad KIND
 	int line = 0;
