@@ -492,6 +492,9 @@ int run_mutate(const mutate_options &mo)
 	for (const auto &k : check_kinds)
 		std::printf("%s", padded(k, 13).c_str());
 	std::printf("total\n");
+	for (const auto &[st, row] : by_stage) // a stage the rows above do not name (none expected)
+		if (std::find(stage_rows.begin(), stage_rows.end(), st) == stage_rows.end())
+			stage_rows.push_back(st);
 	for (const auto &st : stage_rows) {
 		if (!by_stage.count(st))
 			continue;

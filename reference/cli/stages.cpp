@@ -138,6 +138,9 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 			what += "\n    at:     no frame of " + file + " in the stack (if the candidate did not corrupt memory, "
 				"this is buddycheck's own bug: the log has the whole report)";
 	}
+	// Which part of a suite was running: a campaign's origin says "generated".
+	if (!origin.empty())
+		x.part = origin.rfind("generated", 0) == 0 ? "campaign" : "golden";
 	std::string note = file + " [" + where + "]: " + what;
 	if (!operation.empty())
 		note += "\n    in:     " + origin + ":" + operation;
