@@ -626,6 +626,18 @@ int run_mutate(const mutate_options &mo)
 			"buddycheck: some mutants have no verdict because buddycheck itself failed (class error); exit status 3\n");
 		return exit_own_failure;
 	}
+	// The CI gate: a score below the bar, or an equivalent that was killed
+	// (a stale list hides a real survivor), fails the run.
+	if (mo.fail_under >= 0) {
+		const double score = denominator ? 100.0 * double(n_found) / double(denominator) : 0.0;
+		if (score < mo.fail_under || !wrong_equivalents.empty()) {
+			std::fprintf(stderr, "buddycheck: --fail-under %s: %s%s\n", one_decimal(mo.fail_under).c_str(),
+				     score < mo.fail_under ? ("score " + one_decimal(score) + "% is below it").c_str()
+							   : "the score is met",
+				     wrong_equivalents.empty() ? "" : ", but a mutant listed as equivalent was killed");
+			return exit_finding;
+		}
+	}
 	return exit_pass;
 }
 
@@ -667,6 +679,10 @@ void add_mutate_command(CLI::App &app, mutate_options &opt)
 		->capture_default_str();
 	c->add_option("--out", opt.out,
 		      "this run's output directory (default: buddycheck-out/<time>-<pid>, and buddycheck-out/latest)");
+	c->add_option("--fail-under", opt.fail_under,
+		      "exit 1 when the score (percent) is below this, or when a mutant listed as equivalent is killed "
+		      "(a CI gate; default: never)")
+		->check(CLI::Range(0.0, 100.0));
 	c->add_option("--equivalents", opt.equivalents,
 		      "the list of equivalent mutants (default: reference/mutate/equivalents.txt)");
 	opt.jobs = std::max(1u, std::thread::hardware_concurrency());

@@ -28,6 +28,7 @@ struct mutate_options {
 	double seconds = 1, fuzz_seconds = 10, property_seconds = 1; // check's budgets
 	std::string out;                                             // the run's directory (default buddycheck-out/<time>-<pid>)
 	std::string equivalents; // default: reference/mutate/equivalents.txt of the data directory
+	double fail_under = -1;  // percent: exit 1 below this score, or on a wrong equivalent (-1: never)
 };
 
 void add_mutate_command(CLI::App &app, mutate_options &opt);

@@ -7,9 +7,13 @@
 #   control    the negative control: deleting `nr_pages -= 1UL << order;`
 #              (the chunk loop runs past its range) must be killed; deleting
 #              `cond_resched();` (a scheduling point: nothing the checkers
-#              can see) must survive
+#              can see) must survive; with --fail-under 95 the run
+#              exits 1
+#   sample     --sample 16 meets --fail-under 95
+#   long JSON  every mutant: --fail-under 95, free_prepared_contig_range
+#              100%, median time to kill <= 3 s; the results in JSON
 set -euo pipefail
-bc=$1 case=$2
+bc=$1 case=$2 out_json=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "mutate_cli $case: $*"; exit 1; }
@@ -60,8 +64,17 @@ control)
 	# a compound page into its BUG (expect bug) sees the missing WARN.
 	warn=$(awk '$1 ~ /^SDL-/ && /`VM_WARN_ON_ONCE\(PageHead\(page\)\);` -> `;`/ { print $1 }' "$work/list")
 	[[ -n $runaway && -n $resched && -n $warn ]] || fail "the control mutants are not in --list"
+	# With no equivalents listed, two of three found: 66.7%, so the
+	# --fail-under 95 gate must fail the run (exit 1, one line) after
+	# writing the whole report.
+	echo '# none' >"$work/no-equivalents.txt"
+	set +e
 	"$bc" mutate --only "$runaway,$resched,$warn" --every-stage --jobs 2 --seconds 0.2 --property-seconds 0 --fuzz-seconds 0 --timeout 30 \
-		--out "$work/run" --json "$work/result.json" >"$work/out" 2>"$work/err" || { cat "$work/err"; fail "mutate failed"; }
+		--fail-under 95 --equivalents "$work/no-equivalents.txt" --out "$work/run" --json "$work/result.json" >"$work/out" 2>"$work/err"
+	rc=$?
+	set -e
+	[[ $rc == 1 ]] || { cat "$work/err"; fail "mutate --fail-under 95 with a survivor: exit $rc, not 1"; }
+	grep -q '^buddycheck: --fail-under 95.0: score 66.7% is below it$' "$work/err" || { cat "$work/err"; fail "no --fail-under line"; }
 	python3 - "$work/result.json" "$runaway" "$resched" "$warn" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -84,6 +97,33 @@ PY
 	grep -q '^each stage alone' "$work/out" || fail "no per-stage table with --every-stage"
 	[[ ! -e reference/candidates/mutants ]] || fail "wrote into the source tree"
 	echo "mutate_cli control: the runaway mutant killed, the cond_resched deletion survived"
+	;;
+sample)
+	# The CI mode: a sample spread over the operators meets the bar.
+	"$bc" mutate --sample 16 --seed 1 --jobs 2 --fuzz-seconds 2 --fail-under 95 \
+		--out "$work/run" --json "$work/result.json" >"$work/out" 2>"$work/err" || { cat "$work/out" "$work/err"; fail "the sample is below 95% (or failed)"; }
+	python3 - "$work/result.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["judged"] == 16 and len(j["mutants"]) == 16, j["judged"]
+assert len({m["operator"] for m in j["mutants"]}) == 8, "not every operator"
+assert j["score"] >= 0.95, j["score"]
+print("sample: score %.1f%%, counterexamples alone %.1f%%" % (100 * j["score"], 100 * j["score_counterexamples"]))
+PY
+	;;
+long)
+	# The full run and the targets of the README's Mutation score section.
+	"$bc" mutate --fail-under 95 --json "$out_json" --out "$work/run" >"$work/out" 2>"$work/err" || { cat "$work/out" "$work/err"; fail "below 95% (or failed)"; }
+	python3 - "$out_json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+chunk = [m for m in j["mutants"] if m["function"] == "free_prepared_contig_range" and m["class"] not in ("stillborn", "equivalent")]
+found = [m for m in chunk if m["class"] in ("killed", "not-batched", "timeout/oom")]
+assert chunk and len(found) == len(chunk), [m["id"] for m in chunk if m not in found]
+assert j["median_seconds_to_kill"] <= 3, j["median_seconds_to_kill"]
+print("long: score %.1f%%, free_prepared_contig_range %d/%d, median kill %.1f s" % (100 * j["score"], len(found), len(chunk), j["median_seconds_to_kill"]))
+PY
+	tail -n +1 "$work/out" | grep '^score: '
 	;;
 *)
 	fail "unknown case"
