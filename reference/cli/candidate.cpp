@@ -257,6 +257,7 @@ build_result build_with(const candidate_source &c, const std::string &entry_name
 
 	build_result r;
 	bool compile_failed = false;
+	std::string runtime_mismatch;
 	const cache_lookup l = cache_get(c.file.stem().string() + "-" + entry_name, stamp, [&](const fs::path &tmp, std::string &log) {
 		std::ofstream(tmp / "wrapper.c") << wrapper;
 		auto run = [&](std::vector<std::string> argv, const fs::path &out) {
@@ -300,6 +301,17 @@ build_result build_with(const candidate_source &c, const std::string &entry_name
 		o = run(link, tmp / "link.log");
 		log = slurp(tmp / "compile.log") + slurp(tmp / "link.log");
 		if (!o.ok()) {
+			// The shim's own symbols missing: buddycheck's headers and its
+			// runtime libraries are of different builds, not a fault of
+			// the candidate.
+			const std::string l = slurp(tmp / "link.log");
+			if (const size_t at = l.find("undefined reference to `bc_"); at != std::string::npos) {
+				runtime_mismatch =
+					"the candidate does not link with buddycheck's runtime (" +
+					l.substr(at, l.find('\n', at) - at) +
+					"): its shim headers and libraries are of different builds; rebuild buddycheck";
+				return false;
+			}
 			compile_failed = true;
 			return false;
 		}
@@ -307,6 +319,8 @@ build_result build_with(const candidate_source &c, const std::string &entry_name
 	});
 	if (!l.error.empty())
 		return tool_error(l.error);
+	if (!runtime_mismatch.empty())
+		return tool_error(runtime_mismatch);
 	r.output = l.log;
 	if (!l.ok) {
 		r.status = compile_failed ? build_result::compile_error : build_result::tool_error;
@@ -539,12 +553,56 @@ std::string make_wrapper(const fs::path &candidate, const std::string &source)
 	return w.str();
 }
 
+std::vector<std::string> missing_symbols(const std::string &compiler_output)
+{
+	// clang's words for a name the shim lacks, and what it is.
+	static const std::vector<std::pair<std::string, std::string>> kinds = {
+		{"implicit declaration of function '", "function"},
+		{"call to undeclared function '", "function"},
+		{"use of undeclared identifier '", "identifier"},
+		{"unknown type name '", "type"},
+		{"no member named '", "member"},
+		{"incomplete definition of type '", "type's definition"},
+		{"variable has incomplete type '", "type's definition"},
+	};
+	std::vector<std::string> out;
+	std::set<std::string> seen;
+	std::istringstream in(compiler_output);
+	for (std::string line; std::getline(in, line);) {
+		const size_t err = line.find(": error: ");
+		if (err == std::string::npos)
+			continue;
+		for (const auto &[words, what] : kinds) {
+			const size_t w = line.find(words, err);
+			if (w == std::string::npos)
+				continue;
+			const size_t b = w + words.size(), e = line.find('\'', b);
+			if (e == std::string::npos)
+				break;
+			std::string sym = line.substr(b, e - b);
+			if (what == "member") // "no member named 'x' in 'struct zone'"
+				if (const size_t in_ = line.find(" in '", e); in_ != std::string::npos)
+					sym = line.substr(in_ + 5, line.find('\'', in_ + 5) - in_ - 5) + "::" + sym;
+			// "file:line:col" -> "file:line"
+			std::string where = line.substr(0, err);
+			if (const size_t c = where.rfind(':'); c != std::string::npos && c > where.find(':'))
+				where = where.substr(0, c);
+			if (seen.insert(sym).second)
+				out.push_back(where + ": " + sym + ": a " + what + " buddycheck's kernel shim does not provide");
+			break;
+		}
+	}
+	return out;
+}
+
 int report_build_failure(const build_result &b, const std::string &name)
 {
 	std::fputs(b.output.c_str(), stderr);
 	if (!b.output.empty() && b.output.back() != '\n')
 		std::fputc('\n', stderr);
 	if (b.status == build_result::compile_error) {
+		for (const auto &m : missing_symbols(b.output))
+			std::fprintf(stderr, "buddycheck: %s\n", m.c_str());
 		std::fprintf(stderr, "buddycheck: %s does not compile\n", name.c_str());
 		return 2;
 	}

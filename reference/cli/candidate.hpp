@@ -22,9 +22,25 @@ std::vector<definition> function_definitions(const std::string &source);
 // Those of them that are entry points of the family.
 std::vector<definition> defined_entry_points(const std::string &source);
 
+// A file the candidate's code comes from: how the compiler and the
+// sanitizers name it (a path, or a tree-relative name under #line), and
+// how a finding shows it.
+struct source_file {
+	std::string path;
+	std::string shown;
+};
+
 struct candidate_source {
 	std::filesystem::path file; // absolute
 	std::string text;
+	std::string label;                                       // the table's row name; empty: the file's name
+	std::vector<source_file> sources;                        // empty: the file itself
+	std::vector<std::pair<std::string, std::string>> origin; // function, where it came from ("mm/page_alloc.c:2871")
+	std::string name() const { return label.empty() ? file.filename().string() : label; }
+	std::vector<source_file> code_files() const
+	{
+		return sources.empty() ? std::vector<source_file>{{file.string(), file.filename().string()}} : sources;
+	}
 	std::vector<definition> defined;                             // entry points it defines
 	std::vector<std::pair<definition, std::string>> near_misses; // a definition, the entry point it resembles
 	std::string error;                                           // not usable input: one line
@@ -49,6 +65,10 @@ struct build_result {
 // and "NAME does not compile" (returns 2, bad input), or what failed and
 // that it is buddycheck's own failure (returns 3).
 int report_build_failure(const build_result &b, const std::string &name);
+// From the compiler's messages, one line per name the shim lacks:
+// "mm/page_alloc.c:124: zone_spans_pfn: a function buddycheck's kernel shim
+// does not provide" (each name once, at its first use).
+std::vector<std::string> missing_symbols(const std::string &compiler_output);
 
 // The candidate's runner (recipe "runner") or bench binary ("bench").
 build_result build_candidate(const candidate_source &c, const std::string &recipe_name);

@@ -7,6 +7,7 @@
 #include "process.hpp"
 #include "recipe.hpp"
 #include "stages.hpp"
+#include "tree.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -183,7 +184,7 @@ std::string padded(const std::string &s, size_t w) { return s + std::string(s.si
 int run_check(const check_options &opt)
 {
 	const toolchain &t = load_toolchain();
-	const bool builtin = opt.files.empty();
+	const bool builtin = opt.files.empty() && opt.tree.empty();
 	std::vector<std::string> args = opt.files;
 	if (builtin) {
 		std::error_code ec;
@@ -215,8 +216,13 @@ int run_check(const check_options &opt)
 	};
 	std::vector<entry> ready;
 	std::map<std::string, int> stems;
-	for (const auto &a : args) {
-		candidate_source src = inspect_candidate(a);
+	std::vector<candidate_source> inspected;
+	std::vector<std::string> tree_notes;
+	for (const auto &a : args)
+		inspected.push_back(inspect_candidate(a));
+	if (!opt.tree.empty())
+		inspected.push_back(candidate_from_tree(opt.tree, "", tree_notes));
+	for (auto &src : inspected) {
 		if (!src.ok()) {
 			std::fprintf(stderr, "buddycheck: %s\n", src.error.c_str());
 			bad_input = true;
@@ -224,7 +230,7 @@ int run_check(const check_options &opt)
 		}
 		build_result b = build_candidate(src, "runner");
 		if (b.status != build_result::ok) {
-			(report_build_failure(b, a) == exit_bad_input ? bad_input : own_failure) = true;
+			(report_build_failure(b, src.name()) == exit_bad_input ? bad_input : own_failure) = true;
 			continue;
 		}
 		// One directory per candidate; files of the same name from two
@@ -268,7 +274,7 @@ int run_check(const check_options &opt)
 		ctx.data = t.data_dir / "corpus";
 		ctx.self = self_path();
 		const auto expect = expected_verdicts(e.src.text);
-		std::string row = padded(e.src.file.filename().string(), 36);
+		std::string row = padded(e.src.name(), 36);
 		bool row_ok = true;
 		for (const auto &s : stages) {
 			const cell c = s->run(ctx);
@@ -282,13 +288,23 @@ int run_check(const check_options &opt)
 		if (builtin)
 			any_unexpected |= !row_ok;
 		std::printf("%s%s\n", row.c_str(), builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
-		// What was judged: the file's entry points, the rest the reference's.
+		// What was judged: the file's entry points (a tree's, with their
+		// helpers, where the tree has them), the rest the reference's.
 		std::string judged;
-		for (const auto &d : e.src.defined)
-			judged += (judged.empty() ? "" : ", ") + d.name + " (" + e.src.file.filename().string() + ":" + std::to_string(d.line) + ")";
+		if (!e.src.origin.empty())
+			for (const auto &[fn, at] : e.src.origin)
+				judged += (judged.empty() ? "" : ", ") + fn + " (" + at + ")";
+		else
+			for (const auto &d : e.src.defined)
+				judged += (judged.empty() ? "" : ", ") + d.name + " (" + e.src.file.filename().string() + ":" +
+					  std::to_string(d.line) + ")";
 		const size_t rest = entry_point_names().size() - e.src.defined.size();
 		if (!builtin || opt.verbose) {
-			std::printf("    from the file: %s%s\n", judged.c_str(), rest ? (", the other " + std::to_string(rest) + " from the reference").c_str() : "");
+			std::printf("    from the %s: %s%s\n", e.src.origin.empty() ? "file" : "tree", judged.c_str(),
+				    rest ? (", the other " + std::to_string(rest) + " from the reference").c_str() : "");
+			if (!e.src.origin.empty())
+				for (const auto &n : tree_notes)
+					std::printf("    note: %s\n", n.c_str());
 			for (const auto &[d, n] : e.src.near_misses)
 				std::printf("    note: %s:%d: %s is not an entry point; did you mean %s?\n", e.src.file.filename().string().c_str(), d.line,
 					    d.name.c_str(), n.c_str());
@@ -345,6 +361,9 @@ void add_check_command(CLI::App &app, check_options &opt)
 			"  'buddycheck mutate --every-stage FILE.c' measures what each finds alone for your own patch.\n\n") +
 		c->get_footer());
 	c->add_option("FILE.c", opt.files, "candidate files, or built-in candidate names (naive, neg_uncapped_order, ...)");
+	c->add_option("--tree", opt.tree,
+		      "a kernel source tree: its own free family (mm/page_alloc.c, include/linux/mm.h, mm/vmalloc.c, ...), "
+		      "found by libclang, is a candidate; what it lacks is the reference's");
 	c->add_option("--seconds", opt.seconds, "randomized campaign per candidate and memory model")->check(CLI::Range(0.0, 86400.0))->capture_default_str();
 	c->add_option("--fuzz-seconds", opt.fuzz_seconds, "each libFuzzer target (0: none; fractions honoured)")
 		->check(CLI::Range(0.0, 86400.0))

@@ -31,6 +31,7 @@ struct check_options {
 	double cell_seconds = 0;    // 0: per column, from the stage's own time
 	uint64_t cell_memory_mb = 4096;
 	std::vector<std::string> files; // empty: the built-in candidates
+	std::string tree;               // a kernel tree: its family is a candidate (check --tree)
 };
 
 // The directory of a run (check's, mutate's): --out, or

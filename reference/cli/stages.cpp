@@ -105,7 +105,7 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 		}
 		fs::remove(prog, ec);
 	}
-	const std::string file = c.src->file.filename().string();
+	const std::string file = c.src->name();
 	if (o.k == child_outcome::exited && o.code == 2) {
 		std::string text = slurp(log);
 		x.k = cell::own_failure;
@@ -122,7 +122,7 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 		x.expect = o.k == child_outcome::timeout ? "timeout" : "oom";
 		what = x.shown + ": the candidate " + o.describe();
 	} else {
-		const crash_report cr = read_crash_report(slurp(log), c.src->file);
+		const crash_report cr = read_crash_report(slurp(log), c.src->code_files());
 		if (!cr.headline.empty()) {
 			x.shown = "COUNTEREXAMPLE";
 			what = cr.headline;
@@ -187,7 +187,8 @@ struct suite_stage : stage {
 			cell x;
 			x.k = cell::own_failure;
 			x.shown = "ERROR";
-			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: buddycheck could not run the candidate's runner: " + out.error);
+			x.notes.push_back(c.src->name() + " [" + mm +
+					  "]: buddycheck could not run the candidate's runner: " + out.error);
 			return x;
 		}
 		if (r.is_null())
@@ -203,23 +204,27 @@ struct suite_stage : stage {
 			x.shown = "COUNTEREXAMPLE";
 			x.part = str(r, "part");
 			const std::string trace = str(r, "trace");
-			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: " + str(r, "invariant") + ": " + str(r, "message") +
-					  "\n    at:     " + trace + ":" + str(r, "line") + ": " + str(r, "operation") + "\n    trace:  " + trace +
-					  "\n    replay: " +
-					  shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), "--memmap", mm, trace}));
+			const std::string source = str(r, "source");
+			x.notes.push_back(c.src->name() + " [" + mm + "]: " + str(r, "invariant") + ": " + str(r, "message") +
+					  (source.empty() ? "" : "\n    source: " + source + " (the call that broke it)") +
+					  "\n    at:     " + trace + ":" + str(r, "line") + ": " + str(r, "operation") +
+					  "\n    trace:  " + trace + "\n    replay: " +
+					  shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), "--memmap",
+						      mm, trace}));
 		} else if (v == "pass" || v == "not-batched") {
 			x.shown = v;
 			if (v == "not-batched" && o.require_batched) {
 				x.k = cell::finding;
 				x.shown = "NOT-BATCHED";
-				x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: " + str(r, "message") + " (" + str(r, "chunks") +
-						  " chunks, minimal " + str(r, "minimal") + "; --require-batched)");
+				x.notes.push_back(c.src->name() + " [" + mm + "]: " + str(r, "message") + " (" +
+						  str(r, "chunks") + " chunks, minimal " + str(r, "minimal") +
+						  "; --require-batched)");
 			}
 			fs::remove(log, ec);
 		} else {
 			x.k = cell::own_failure;
 			x.shown = "ERROR";
-			x.notes.push_back(c.src->file.filename().string() + " [" + mm + "]: the runner's result is not understood: " + r.dump());
+			x.notes.push_back(c.src->name() + " [" + mm + "]: the runner's result is not understood: " + r.dump());
 		}
 		return x;
 	}
@@ -262,16 +267,17 @@ struct properties_stage : stage {
 			const std::string ops = str(r, "ops");
 			x.k = cell::finding;
 			x.shown = "FALSIFIED(" + ops + (ops == "1" ? " op)" : " ops)");
-			x.notes.push_back(c.src->file.filename().string() + " [properties]: " + str(r, "invariant") + ": " + str(r, "message") +
-					  "\n    trace:  " + str(r, "trace") + " (shrunk: " + ops + " operations)\n    replay: " +
-					  shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), str(r, "trace")}));
+			x.notes.push_back(
+				c.src->name() + " [properties]: " + str(r, "invariant") + ": " + str(r, "message") +
+				"\n    trace:  " + str(r, "trace") + " (shrunk: " + ops + " operations)\n    replay: " +
+				shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), str(r, "trace")}));
 		} else if (v == "pass") {
 			x.shown = "pass";
 			fs::remove(log, ec);
 		} else {
 			x.k = cell::own_failure;
 			x.shown = "ERROR";
-			x.notes.push_back(c.src->file.filename().string() + " [properties]: the property run failed (buddycheck's own failure): " +
+			x.notes.push_back(c.src->name() + " [properties]: the property run failed (buddycheck's own failure): " +
 					  str(r, "message") + "\n    log:    " + log.string());
 		}
 		return x;
@@ -290,7 +296,7 @@ struct fuzz_stage : stage {
 	{
 		const check_options &o = *c.opt;
 		cell x;
-		const std::string file = c.src->file.filename().string();
+		const std::string file = c.src->name();
 		std::vector<std::pair<std::string, fs::path>> fuzzers;
 		for (const std::string &target : targets) {
 			build_result b = build_fuzzer(*c.src, target);
@@ -360,7 +366,7 @@ struct fuzz_stage : stage {
 				}
 				continue;
 			}
-			const crash_report cr = read_crash_report(log, c.src->file);
+			const crash_report cr = read_crash_report(log, c.src->code_files());
 			std::string what = "a crash";
 			for (const char *key : {"violated:", "ERROR: AddressSanitizer:", "runtime error:", "ERROR: libFuzzer:"}) {
 				auto at = log.find(key);
@@ -418,10 +424,24 @@ std::vector<std::unique_ptr<stage>> separate_stages(const check_options &opt)
 	return v;
 }
 
-crash_report read_crash_report(const std::string &log, const fs::path &file)
+crash_report read_crash_report(const std::string &log, const std::vector<source_file> &files)
 {
 	crash_report r;
-	const std::string path = file.string(), base = file.filename().string();
+	// "... PATH:LINE..." where PATH is one of FILES: the shown name and the
+	// offset of LINE, or npos.
+	auto locate = [&](const std::string &line, size_t from, size_t before, std::string &shown) {
+		for (const auto &f : files)
+			for (size_t at = line.find(f.path + ":", from); at != std::string::npos && at < before;
+			     at = line.find(f.path + ":", at + 1)) {
+				const bool whole = at == 0 || line[at - 1] == ' ';
+				const bool tail = at > 0 && line[at - 1] == '/' && f.path.front() != '/';
+				if (whole || tail) {
+					shown = f.shown;
+					return at + f.path.size() + 1;
+				}
+			}
+		return std::string::npos;
+	};
 	std::istringstream in(log);
 	for (std::string line; std::getline(in, line);) {
 		if (r.headline.empty()) {
@@ -429,11 +449,9 @@ crash_report read_crash_report(const std::string &log, const fs::path &file)
 			if ((p = line.find("runtime error: ")) != std::string::npos) {
 				r.headline = "UBSan: " + line.substr(p + 15);
 				// "FILE:LINE:COL: runtime error: ..." in the candidate: that is the frame.
-				if (line.rfind(path + ":", 0) == 0) {
-					std::string loc = line.substr(path.size() + 1, p - path.size() - 1);
-					loc = loc.substr(0, loc.find(':'));
-					r.frame = base + ":" + loc;
-				}
+				std::string shown;
+				if (const size_t l = locate(line, 0, p, shown); l != std::string::npos)
+					r.frame = shown + ":" + line.substr(l, line.find(':', l) - l);
 			} else if ((p = line.find("ERROR: AddressSanitizer: ")) != std::string::npos) {
 				std::string h = line.substr(p + 25);
 				h = h.substr(0, h.find(" on address"));
@@ -446,13 +464,13 @@ crash_report read_crash_report(const std::string &log, const fs::path &file)
 		// "    #3 0x4f00 in func /path/file.c:12:5"
 		const size_t hash = line.find_first_not_of(' ');
 		if (hash != std::string::npos && line[hash] == '#') {
-			const size_t at = line.find(" " + path + ":");
 			const size_t in_ = line.find(" in ");
-			if (at != std::string::npos && in_ != std::string::npos && in_ < at && r.stack.size() < 8) {
-				std::string fn = line.substr(in_ + 4, at - in_ - 4);
-				std::string loc = line.substr(at + 1 + path.size() + 1);
-				loc = loc.substr(0, loc.find(':'));
-				const std::string f = base + ":" + loc + " in " + fn;
+			std::string shown;
+			const size_t l = in_ == std::string::npos ? std::string::npos : locate(line, in_ + 4, line.size(), shown);
+			if (l != std::string::npos && r.stack.size() < 8) {
+				std::string fn = line.substr(in_ + 4);
+				fn = fn.substr(0, fn.find(' '));
+				const std::string f = shown + ":" + line.substr(l, line.find(':', l) - l) + " in " + fn;
 				if (!r.stack.empty() && r.stack.back().rfind(f, 0) == 0) {
 					// Recursion: one line, counted.
 					const size_t x = r.stack.back().find(" (x");

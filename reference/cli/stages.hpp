@@ -50,12 +50,15 @@ std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt);
 std::vector<std::unique_ptr<stage>> separate_stages(const check_options &opt);
 
 // From a sanitizer's or the C runtime's report in LOG: its headline and the
-// first frame in FILE ("file.c:12 in func"), or empty.
+// first frame in one of FILES ("file.c:12 in func"), or empty.  A file's
+// path matches whole, or as the end of a frame's path after a '/' (a
+// tree-relative name under #line, which debug info puts below the build
+// directory).
 struct crash_report {
 	std::string headline, frame;
 	std::vector<std::string> stack; // every frame in FILE, innermost first
 };
-crash_report read_crash_report(const std::string &log, const std::filesystem::path &file);
+crash_report read_crash_report(const std::string &log, const std::vector<source_file> &files);
 
 // The environment of every child that runs candidate code: leaks off, a
 // report (and stack) on abort(), symbolized frames.

@@ -197,6 +197,7 @@ static int cmd_suite(int argc, char **argv, const free_family &fam)
 				      {"part", part},
 				      {"invariant", r.invariant},
 				      {"message", one_line(r.message)},
+				      {"source", r.source},
 				      {"line", r.line},
 				      {"operation", r.op_text}});
 			std::fputs(format_result(t, r, opt).c_str(), stderr);

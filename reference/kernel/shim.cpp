@@ -21,6 +21,18 @@ page invalid_page_storage = [] {
 	return p;
 }();
 
+// Model::call for the length of one call from the candidate: the line a
+// finding names.  Restores the outer one (and clears it on a finding_stop
+// thrown through the call).
+struct at_call {
+	Model &m;
+	Model::call_site saved;
+	at_call(Model &mm, const char *file, int line) : m(mm), saved(mm.call) { m.call = {file, line}; }
+	~at_call() { m.call = saved; }
+	at_call(const at_call &) = delete;
+	at_call &operator=(const at_call &) = delete;
+};
+
 } // namespace
 
 extern "C" {
@@ -36,9 +48,10 @@ void bc_kernel_warn(const char *file, int line, const char *what, const char *co
 	// the kernel warns about, so a WARN only the candidate fires is a
 	// finding of the differential check.  (_ONCE fires every time here.)
 	const std::string w = what;
-	if (w.find("BUG") != std::string::npos || w == "undefined")
+	if (w.find("BUG") != std::string::npos || w == "undefined") {
+		at_call at(m, file, line);
 		m.report("kernel_bug", pfn, msg);
-	else
+	} else
 		m.warn(pfn, msg);
 }
 
@@ -128,6 +141,48 @@ void mod_lruvec_page_state(page * /*p*/, int idx, int val)
 }
 
 void bc_cond_resched(void) { current().cond_resched(); }
+
+// The call-site forms (buddycheck_kernel.h's macros).
+page *bc_pfn_to_page_at(unsigned long pfn, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	return bc_pfn_to_page(pfn);
+}
+unsigned long bc_page_to_pfn_at(const page *p, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	return bc_page_to_pfn(p);
+}
+bool bc_free_pages_prepare_at(page *p, unsigned int order, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	return (free_pages_prepare)(p, order);
+}
+void bc___free_frozen_pages_at(page *p, unsigned int order, int fpi_flags, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	(__free_frozen_pages)(p, order, fpi_flags);
+}
+void bc_free_frozen_pages_at(page *p, unsigned int order, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	(free_frozen_pages)(p, order);
+}
+void bc___free_pages_at(page *p, unsigned int order, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	(__free_pages)(p, order);
+}
+void bc_split_page_at(page *p, unsigned int order, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	(split_page)(p, order);
+}
+int bc_put_page_testzero_at(page *p, const char *file, int line)
+{
+	at_call at(current(), file, line);
+	return bc_put_page_testzero(p);
+}
 
 // The family entry points a candidate does not define: the reference's own.
 // Weak, so that a candidate's non-static definition wins at link time.

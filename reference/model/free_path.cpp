@@ -22,12 +22,13 @@ using namespace model_detail;
 
 void Model::report(const char *invariant, uint64_t pfn, std::string message)
 {
-	findings.push_back({invariant, std::move(message), pfn});
+	findings.push_back({invariant, std::move(message), pfn,
+			    call.file ? std::string(call.file) + ":" + std::to_string(call.line) : std::string()});
 	if (stop_at_first_finding)
 		throw finding_stop(findings.back());
 }
 
-void Model::warn(uint64_t pfn, std::string message) { warnings.push_back({"WARN_ON", std::move(message), pfn}); }
+void Model::warn(uint64_t pfn, std::string message) { warnings.push_back({"WARN_ON", std::move(message), pfn, {}}); }
 
 // ---------------------------------------------------------------- free lists
 

@@ -12,7 +12,7 @@
 
 namespace bc {
 
-static finding make(const char *name, uint64_t pfn, std::string msg) { return {name, std::move(msg), pfn}; }
+static finding make(const char *name, uint64_t pfn, std::string msg) { return {name, std::move(msg), pfn, {}}; }
 
 static const char *where_name(unsigned w) { return w == BC_ON_BUDDY ? "buddy" : w == BC_ON_PCP ? "pcp" : "?"; }
 

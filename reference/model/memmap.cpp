@@ -135,6 +135,7 @@ BC_NO_COVERAGE void Model::setup(bool reuse_memmap)
 	nr_vmalloc = 0;
 	current_cpu = 0;
 	findings.clear();
+	call = {};
 	warnings.clear();
 	scope.ranges.clear();
 	free_log.clear();

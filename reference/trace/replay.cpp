@@ -29,6 +29,14 @@ struct lockstep::impl {
 		res.engine = f.engine;
 		res.invariant = f.invariant;
 		res.message = f.message;
+		// The candidate's line, from the model's finding this failure is
+		// (its message may have been extended).
+		if (f.model)
+			for (const finding &x : f.model->findings)
+				if (x.invariant == f.invariant && f.message.rfind(x.message, 0) == 0) {
+					res.source = x.where;
+					break;
+				}
 		res.pfn = f.pfn;
 		if (cur) {
 			res.line = cur->line;

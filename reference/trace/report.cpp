@@ -110,6 +110,8 @@ std::string format_result(const trace &t, const replay_result &r, const replay_o
 	o << "  engine:    " << r.engine << "\n";
 	o << "  violated:  " << r.invariant << "\n";
 	o << "  " << r.message << "\n";
+	if (!r.source.empty())
+		o << "  source:    " << r.source << " (the candidate's call that broke it)\n";
 	o << "  config:    " << describe(t.cfg) << "\n";
 	if (!r.pfn_map.empty())
 		o << "pfn map (" << r.engine << " engine" << (r.pfn != no_pfn ? ", ^ marks pfn " + hex(r.pfn) : std::string()) << "):\n"

@@ -214,8 +214,28 @@ void mod_lruvec_page_state(struct page *page, enum node_stat_item idx, int val);
 void bc_cond_resched(void);
 int bc_put_page_testzero(struct page *page);
 
-#define pfn_to_page(pfn) bc_pfn_to_page(pfn)
-#define page_to_pfn(page) bc_page_to_pfn(page)
+/*
+ * The calls into the model take the caller's file and line, so that a
+ * finding names the candidate's line that broke it (Model::call).  The
+ * functions above stay, for code that takes their address; a candidate must
+ * not redeclare them (mm/internal.h, which the shim provides, declares them).
+ */
+struct page *bc_pfn_to_page_at(unsigned long pfn, const char *file, int line);
+unsigned long bc_page_to_pfn_at(const struct page *page, const char *file, int line);
+bool bc_free_pages_prepare_at(struct page *page, unsigned int order, const char *file, int line);
+void bc___free_frozen_pages_at(struct page *page, unsigned int order, fpi_t fpi_flags, const char *file, int line);
+void bc_free_frozen_pages_at(struct page *page, unsigned int order, const char *file, int line);
+void bc___free_pages_at(struct page *page, unsigned int order, const char *file, int line);
+void bc_split_page_at(struct page *page, unsigned int order, const char *file, int line);
+int bc_put_page_testzero_at(struct page *page, const char *file, int line);
+#define free_pages_prepare(page, order) bc_free_pages_prepare_at((page), (order), __FILE__, __LINE__)
+#define __free_frozen_pages(page, order, fpi) bc___free_frozen_pages_at((page), (order), (fpi), __FILE__, __LINE__)
+#define free_frozen_pages(page, order) bc_free_frozen_pages_at((page), (order), __FILE__, __LINE__)
+#define __free_pages(page, order) bc___free_pages_at((page), (order), __FILE__, __LINE__)
+#define split_page(page, order) bc_split_page_at((page), (order), __FILE__, __LINE__)
+
+#define pfn_to_page(pfn) bc_pfn_to_page_at((pfn), __FILE__, __LINE__)
+#define page_to_pfn(page) bc_page_to_pfn_at((page), __FILE__, __LINE__)
 #define pfn_valid(pfn) bc_pfn_valid(pfn)
 #define page_zone(page) bc_page_zone(page)
 #define nth_page(page, n) pfn_to_page(page_to_pfn((page)) + (n))
@@ -237,8 +257,8 @@ static inline void set_page_count(struct page *page, int v) { WRITE_ONCE(page->_
 static inline void set_page_refcounted(struct page *page) { set_page_count(page, 1); }
 static inline void page_ref_inc(struct page *page) { page->_refcount++; }
 static inline void get_page(struct page *page) { page_ref_inc(page); }
-static inline int put_page_testzero(struct page *page) { return bc_put_page_testzero(page); }
-static inline int page_ref_dec_and_test(struct page *page) { return bc_put_page_testzero(page); }
+#define put_page_testzero(page) bc_put_page_testzero_at((page), __FILE__, __LINE__)
+#define page_ref_dec_and_test(page) bc_put_page_testzero_at((page), __FILE__, __LINE__)
 
 /* ---- page-flags.h ---- */
 static inline bool bc_test_flag(const struct page *page, int bit) { return (page->flags.f >> bit) & 1; }

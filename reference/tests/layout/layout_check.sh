@@ -4,7 +4,8 @@
 # `#include "X"` of a C/C++ file of a checked folder, X is looked up in every
 # folder's include directories; if it is found only in folders the file may
 # not use, that is one line `file:line: includes X from FOLDER (above it)`
-# and exit status 1.  Headers found nowhere (system or kernel-shim headers a
+# and exit status 1 (candidates and test fixtures, inputs rather than
+# code of a layer, are not checked).  Headers found nowhere (system or kernel-shim headers a
 # candidate sees) are not the layering's business.
 # usage: layout_check.sh SOURCE_ROOT
 set -u
@@ -22,13 +23,14 @@ declare -A incdirs=(
 	[bench]="reference/bench"
 	[fuzz]="fuzz"
 	[mutate]="reference/mutate/include"
+	[intake]="reference/intake/include"
 	[cli]="reference/cli"
 )
 # folder | its sources | the folders it may include from (itself first)
 declare -A srcdir=(
 	[base]=reference/base [model]=reference/model [trace]=reference/trace
 	[properties]=properties [proofs]=proofs [kernel]=reference/kernel
-	[bench]=reference/bench [fuzz]=fuzz [mutate]=reference/mutate [cli]=reference/cli
+	[bench]=reference/bench [fuzz]=fuzz [mutate]=reference/mutate [intake]=reference/intake [cli]=reference/cli
 )
 declare -A may=(
 	[base]="base"
@@ -40,7 +42,8 @@ declare -A may=(
 	[bench]="bench kernel trace model base"
 	[fuzz]="fuzz kernel trace model base"
 	[mutate]="mutate base"
-	[cli]="cli mutate trace model base"
+	[intake]="intake base"
+	[cli]="cli intake mutate trace model base"
 )
 
 bad=0
@@ -69,6 +72,6 @@ for folder in "${!srcdir[@]}"; do
 				bad=1
 			fi
 		done <"$file"
-	done < <(find "$dir" -type f \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.hpp' \) -not -path '*/candidates/*' -print0)
+	done < <(find "$dir" -type f \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.hpp' \) -not -path '*/candidates/*' -not -path '*/fixtures/*' -print0)
 done
 exit $bad

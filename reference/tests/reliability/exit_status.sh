@@ -16,6 +16,8 @@ printf '#include <linux/mm.h>\nvoid free_prepared_contig_ranges(struct page *pag
 head -c 4096 "$BC" >binary.c
 check_case pass 0 '^reference\.c +pass' check "${quick[@]}" reference
 check_case finding 1 'COUNTEREXAMPLE' check "${quick[@]}" neg_uncapped_order
+# A located finding: the candidate's line of the call that broke the contract.
+expect_output finding 'source: /.*/neg_uncapped_order\.c:53 \(the call that broke it\)'
 check_case require_batched 1 'NOT-BATCHED' check "${quick[@]}" --require-batched naive
 check_case not_batched_is_no_finding 0 'not-batched' check "${quick[@]}" naive
 check_case bad_option 2 "buddycheck: .*--no-such-option" check --no-such-option

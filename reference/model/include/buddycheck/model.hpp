@@ -106,6 +106,7 @@ struct finding {
 	std::string invariant; // name of the violated obligation
 	std::string message;
 	uint64_t pfn = no_pfn;
+	std::string where; // "file:line" of the candidate's call that broke it (Model::call_site), or empty
 };
 
 // What Model::report() throws, after recording the finding, when the model's
@@ -229,6 +230,13 @@ class Model {
 	void report(const char *invariant, uint64_t pfn, std::string message);
 	bool stop_at_first_finding = false;
 	void warn(uint64_t pfn, std::string message);
+	// The source line of the call into the model that is running, set by
+	// the kernel shim's call-site macros (a finding then says which line
+	// of the candidate broke it); null outside such a call.
+	struct call_site {
+		const char *file = nullptr;
+		int line = 0;
+	} call;
 	free_call_scope scope;
 	// Orders of the __free_frozen_pages() calls since the log was cleared.
 	std::vector<unsigned> free_log;

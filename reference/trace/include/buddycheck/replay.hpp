@@ -45,6 +45,7 @@ struct replay_result {
 	std::string engine;    // "oracle" or the batched family's name
 	std::string invariant; // violated invariant or obligation
 	std::string message;
+	std::string source; // the candidate's file:line of the call that broke it, when the shim knows it
 	uint64_t pfn = no_pfn;
 	std::string pfn_map;   // picture of the pfn range around the failure
 	size_t ops_run = 0;
