@@ -36,6 +36,7 @@ struct candidate_source {
 	std::string label;                                       // the table's row name; empty: the file's name
 	std::vector<source_file> sources;                        // empty: the file itself
 	std::vector<std::pair<std::string, std::string>> origin; // function, where it came from ("mm/page_alloc.c:2871")
+	std::string origin_kind = "file";                        // "tree", "patch": where ORIGIN points
 	std::string name() const { return label.empty() ? file.filename().string() : label; }
 	std::vector<source_file> code_files() const
 	{

@@ -208,7 +208,7 @@ size_t supervisor::start(const child_spec &spec)
 	err = spec.inherit_output ? dup(2) : spec.stderr_to_stdout ? -1 : open_out(spec.stderr_file);
 	if (!spec.stderr_to_stdout && err < 0)
 		return failed("cannot write " + spec.stderr_file.string() + ": " + std::strerror(errno));
-	const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	const int in = open(spec.stdin_file.empty() ? "/dev/null" : spec.stdin_file.c_str(), O_RDONLY | O_CLOEXEC);
 	int ready[2];
 	if (in < 0 || pipe2(ready, O_CLOEXEC) != 0) {
 		if (in >= 0)

@@ -23,6 +23,7 @@ struct child_spec {
 	std::vector<std::string> argv;                           // argv[0] is looked up in PATH
 	std::vector<std::pair<std::string, std::string>> env;    // added to buddycheck's environment
 	std::filesystem::path stdout_file, stderr_file;          // empty: /dev/null
+	std::filesystem::path stdin_file;                        // empty: /dev/null
 	bool stderr_to_stdout = false;                           // 2>&1 (stderr_file ignored)
 	bool inherit_output = false;                             // buddycheck's own stdout and stderr
 	std::filesystem::path cwd;                               // empty: buddycheck's

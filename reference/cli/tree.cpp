@@ -26,18 +26,63 @@ const std::set<std::string> &shim_names()
 
 } // namespace
 
-candidate_source candidate_from_tree(const fs::path &tree_arg, const std::string &label, std::vector<std::string> &notes)
+intake::extract_options shim_extract_options()
 {
-	candidate_source bad;
 	const toolchain &t = load_toolchain();
-	std::error_code ec;
-	const fs::path tree = fs::absolute(tree_arg, ec).lexically_normal();
 	intake::extract_options o;
 	o.entry_points = entry_point_names();
 	o.include_dirs = t.includes;
 	for (const auto &n : o.entry_points)
 		o.extra_args.push_back("-DBC_CANDIDATE_DEFINES_" + n + "=1");
 	o.shim_symbols = shim_names();
+	return o;
+}
+
+candidate_source candidate_from_functions(const intake::extraction &x, const std::string &origin, const std::string &name,
+					  const std::string &label)
+{
+	candidate_source bad;
+	std::error_code ec;
+	// One file per content, in the cache: the same functions are the same
+	// candidate file, so its builds are found again.
+	const std::string text = intake::compose_candidate(x, origin);
+	const fs::path dir = cache_dir() / "intake" / hash_hex(text);
+	const fs::path file = dir / (name + ".c");
+	fs::create_directories(dir, ec);
+	if (!fs::exists(file, ec)) {
+		const fs::path tmp = dir / ("." + name + ".c." + std::to_string(getpid()));
+		std::ofstream(tmp) << text;
+		fs::rename(tmp, file, ec); // atomic: a concurrent run writes the same bytes
+		if (ec) {
+			bad.error = "cannot write " + file.string() + " in the build cache: " + ec.message();
+			return bad;
+		}
+	}
+	candidate_source src = inspect_candidate(file.string());
+	if (!src.ok())
+		return src;
+	src.label = label;
+	src.origin_kind = "tree";
+	std::set<std::string> files;
+	for (const auto &f : x.functions) {
+		src.origin.push_back(
+			{f.name + (f.entry ? "" : " (helper of " + f.used_by + ")"), f.file + ":" + std::to_string(f.line)});
+		files.insert(f.file);
+	}
+	for (const auto &f : files)
+		src.sources.push_back({f, f});
+	return src;
+}
+
+candidate_source candidate_from_tree(const fs::path &tree_arg, const std::string &label, std::vector<std::string> &notes,
+				     const fs::path &overlay, const std::set<std::string> &removed)
+{
+	candidate_source bad;
+	std::error_code ec;
+	const fs::path tree = fs::absolute(tree_arg, ec).lexically_normal();
+	intake::extract_options o = shim_extract_options();
+	o.overlay = overlay;
+	o.removed = removed;
 	const intake::extraction x = intake::extract_family(tree, o);
 	if (!x.ok()) {
 		bad.error = x.error;
@@ -56,34 +101,7 @@ candidate_source candidate_from_tree(const fs::path &tree_arg, const std::string
 			    std::to_string(x.searched.size()) + " other files that name them";
 		return bad;
 	}
-	// One file per content, in the cache: the same tree text is the same
-	// candidate file, so its builds are found again.
-	const std::string text = intake::compose_candidate(x, tree.string());
-	const fs::path dir = cache_dir() / "intake" / hash_hex(text);
-	const fs::path file = dir / (name + ".c");
-	fs::create_directories(dir, ec);
-	if (!fs::exists(file, ec)) {
-		const fs::path tmp = dir / ("." + name + ".c." + std::to_string(getpid()));
-		std::ofstream(tmp) << text;
-		fs::rename(tmp, file, ec); // atomic: a concurrent run writes the same bytes
-		if (ec) {
-			bad.error = "cannot write " + file.string() + " in the build cache: " + ec.message();
-			return bad;
-		}
-	}
-	candidate_source src = inspect_candidate(file.string());
-	if (!src.ok())
-		return src;
-	src.label = label.empty() ? name + " (tree)" : label;
-	std::set<std::string> files;
-	for (const auto &f : x.functions) {
-		src.origin.push_back(
-			{f.name + (f.entry ? "" : " (helper of " + f.used_by + ")"), f.file + ":" + std::to_string(f.line)});
-		files.insert(f.file);
-	}
-	for (const auto &f : files)
-		src.sources.push_back({f, f});
-	return src;
+	return candidate_from_functions(x, tree.string(), name, label.empty() ? name + " (tree)" : label);
 }
 
 } // namespace bc::cli

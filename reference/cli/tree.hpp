@@ -6,7 +6,10 @@
 
 #include "candidate.hpp"
 
+#include "buddycheck/intake.hpp"
+
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,7 +19,17 @@ namespace bc::cli {
 // Not a tree, or a tree without any of the family, is an error (one line).
 // NOTES: what was seen and not taken (a definition the shim's
 // configuration skips, ...).
-candidate_source candidate_from_tree(const std::filesystem::path &tree, const std::string &label,
-				     std::vector<std::string> &notes);
+// OVERLAY and REMOVED: a patched state of the tree (intake::extract_options).
+candidate_source candidate_from_tree(const std::filesystem::path &tree, const std::string &label, std::vector<std::string> &notes,
+				     const std::filesystem::path &overlay = {}, const std::set<std::string> &removed = {});
+
+// The options of an extraction with the shim's include paths and names.
+intake::extract_options shim_extract_options();
+
+// The candidate file of these functions (a tree's, or what a patch adds),
+// written into the build cache by content and inspected; NAME its file's
+// stem, LABEL its row.
+candidate_source candidate_from_functions(const intake::extraction &x, const std::string &origin, const std::string &name,
+					  const std::string &label);
 
 } // namespace bc::cli

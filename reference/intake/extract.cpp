@@ -178,15 +178,109 @@ unsigned line_start(const std::string &text, unsigned begin)
 	return b == 0 || text[b - 1] == '\n' ? b : begin;
 }
 
-std::vector<std::string> files_in(const fs::path &tree, const std::string &dir, const std::vector<std::string> &exts)
+// The file REL of the tree as OPT sees it (its overlay first), or empty.
+fs::path source_of(const fs::path &tree, const extract_options &opt, const std::string &rel)
 {
-	std::vector<std::string> out;
 	std::error_code ec;
-	for (const auto &e : fs::directory_iterator(tree / dir, ec))
-		if (e.is_regular_file(ec) && std::find(exts.begin(), exts.end(), e.path().extension().string()) != exts.end())
-			out.push_back(dir + "/" + e.path().filename().string());
-	std::sort(out.begin(), out.end());
-	return out;
+	if (opt.removed.count(rel))
+		return {};
+	if (!opt.overlay.empty() && fs::is_regular_file(opt.overlay / rel, ec))
+		return opt.overlay / rel;
+	return fs::is_regular_file(tree / rel, ec) ? tree / rel : fs::path();
+}
+
+std::vector<std::string> files_in(const fs::path &tree, const extract_options &opt, const std::string &dir,
+				  const std::vector<std::string> &exts)
+{
+	std::set<std::string> out;
+	std::error_code ec;
+	for (const fs::path &root : {tree, opt.overlay}) {
+		if (root.empty())
+			continue;
+		for (const auto &e : fs::directory_iterator(root / dir, ec))
+			if (e.is_regular_file(ec) &&
+			    std::find(exts.begin(), exts.end(), e.path().extension().string()) != exts.end() &&
+			    !opt.removed.count(dir + "/" + e.path().filename().string()))
+				out.insert(dir + "/" + e.path().filename().string());
+	}
+	return {out.begin(), out.end()};
+}
+
+// The entry points of MISSING that REL (its TEXT) defines, with the helpers
+// they call that it defines and the shim does not provide; each taken one
+// leaves MISSING.
+void take_from_file(void *index, const std::string &rel, const std::string &text, const std::vector<std::string> &args,
+		    const extract_options &opt, std::set<std::string> &missing, extraction &x)
+{
+	std::map<std::string, std::vector<size_t>> named;
+	for (const auto &n : missing)
+		if (auto m = mentions(text, n); !m.empty())
+			named[n] = std::move(m);
+	if (named.empty())
+		return;
+	const parsed_file pf = parse_file(index, rel, text, args);
+	x.searched.push_back(rel);
+	if (!pf.ok) {
+		x.notes.push_back(rel + ": libclang could not parse it");
+		return;
+	}
+	std::map<std::string, const definition *> by_name;
+	for (const auto &d : pf.defs)
+		by_name.emplace(d.name, &d);
+	// The entry points here, then the helpers they call that this
+	// file defines and the shim does not provide.
+	std::map<std::string, std::string> take_from_here; // name -> caller ("" for an entry point)
+	for (const auto &[n, at] : named) {
+		if (by_name.count(n))
+			take_from_here[n] = "";
+		// A definition the preprocessor skipped (kernel style: at the
+		// start of an unindented line; calls are indented).
+		auto skipped_definition = [&](size_t off) {
+			const size_t bol = text.rfind('\n', off == 0 ? 0 : off - 1);
+			const size_t b = bol == std::string::npos ? 0 : bol + 1;
+			if (b == off ? false : (text[b] == ' ' || text[b] == '\t' || text[b] == '#'))
+				return false;
+			return std::any_of(pf.skipped.begin(), pf.skipped.end(),
+					   [&](const auto &r) { return off >= r.first && off < r.second; });
+		};
+		for (size_t off : at)
+			if (skipped_definition(off)) {
+				x.notes.push_back(rel + ":" + std::to_string(line_of(text, off)) + ": " + n +
+						  " is in a block the preprocessor skips under the shim's configuration "
+						  "(#if/#ifdef): not taken" +
+						  (by_name.count(n)
+							   ? " (the one at line " + std::to_string(by_name.at(n)->line) + " is)"
+							   : std::string()));
+				break;
+			}
+	}
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (const auto &[n, caller] : std::map<std::string, std::string>(take_from_here))
+			for (const auto &callee : by_name.at(n)->calls)
+				if (by_name.count(callee) && !take_from_here.count(callee) && !opt.shim_symbols.count(callee) &&
+				    std::find(opt.entry_points.begin(), opt.entry_points.end(), callee) ==
+					    opt.entry_points.end()) {
+					take_from_here[callee] = n;
+					grew = true;
+				}
+	}
+	for (const auto &d : pf.defs) {
+		auto it = take_from_here.find(d.name);
+		if (it == take_from_here.end())
+			continue;
+		extracted e;
+		e.name = d.name;
+		e.file = rel;
+		e.line = d.line;
+		e.end_line = d.end_line;
+		const unsigned b = line_start(text, d.begin);
+		e.text = text.substr(b, d.end - b);
+		e.entry = it->second.empty();
+		e.used_by = it->second;
+		x.functions.push_back(std::move(e));
+		missing.erase(d.name);
+	}
 }
 
 } // namespace
@@ -238,16 +332,16 @@ extraction extract_family(const fs::path &tree, const extract_options &opt)
 		x.error = tree.string() + ": " + (fs::exists(tree, ec) ? "not a directory" : "no such directory");
 		return x;
 	}
-	if (!fs::is_regular_file(tree / "mm" / "page_alloc.c", ec)) {
+	if (source_of(tree, opt, "mm/page_alloc.c").empty()) {
 		x.error = tree.string() + ": not a kernel source tree (no mm/page_alloc.c)";
 		return x;
 	}
 	// Where the kernel keeps the family, then anything else that names it.
 	std::vector<std::string> order = {"mm/page_alloc.c", "include/linux/mm.h", "mm/vmalloc.c", "mm/internal.h"};
-	for (const auto &f : files_in(tree, "mm", {".c", ".h"}))
+	for (const auto &f : files_in(tree, opt, "mm", {".c", ".h"}))
 		if (std::find(order.begin(), order.end(), f) == order.end())
 			order.push_back(f);
-	for (const auto &f : files_in(tree, "include/linux", {".h"}))
+	for (const auto &f : files_in(tree, opt, "include/linux", {".h"}))
 		if (std::find(order.begin(), order.end(), f) == order.end())
 			order.push_back(f);
 
@@ -257,80 +351,21 @@ extraction extract_family(const fs::path &tree, const extract_options &opt)
 	for (const auto &rel : order) {
 		if (missing.empty())
 			break;
-		if (!fs::is_regular_file(tree / rel, ec))
+		const fs::path file = source_of(tree, opt, rel);
+		if (file.empty())
 			continue;
-		const std::string text = slurp(tree / rel);
-		std::map<std::string, std::vector<size_t>> named;
-		for (const auto &n : missing)
-			if (auto m = mentions(text, n); !m.empty())
-				named[n] = std::move(m);
-		if (named.empty())
-			continue;
-		const parsed_file pf = parse_file(index.get(), rel, text, args);
-		x.searched.push_back(rel);
-		if (!pf.ok) {
-			x.notes.push_back(rel + ": libclang could not parse it");
-			continue;
-		}
-		std::map<std::string, const definition *> by_name;
-		for (const auto &d : pf.defs)
-			by_name.emplace(d.name, &d);
-		// The entry points here, then the helpers they call that this
-		// file defines and the shim does not provide.
-		std::map<std::string, std::string> take_from_here; // name -> caller ("" for an entry point)
-		for (const auto &[n, at] : named) {
-			if (by_name.count(n))
-				take_from_here[n] = "";
-			// A definition the preprocessor skipped (kernel style: at the
-			// start of an unindented line; calls are indented).
-			auto skipped_definition = [&](size_t off) {
-				const size_t bol = text.rfind('\n', off == 0 ? 0 : off - 1);
-				const size_t b = bol == std::string::npos ? 0 : bol + 1;
-				if (b == off ? false : (text[b] == ' ' || text[b] == '\t' || text[b] == '#'))
-					return false;
-				return std::any_of(pf.skipped.begin(), pf.skipped.end(),
-						   [&](const auto &r) { return off >= r.first && off < r.second; });
-			};
-			for (size_t off : at)
-				if (skipped_definition(off)) {
-					x.notes.push_back(rel + ":" + std::to_string(line_of(text, off)) + ": " + n +
-							  " is in a block the preprocessor skips under the shim's configuration "
-							  "(#if/#ifdef): not taken" +
-							  (by_name.count(n) ? " (the one at line " +
-										      std::to_string(by_name.at(n)->line) + " is)"
-									    : std::string()));
-					break;
-				}
-		}
-		for (bool grew = true; grew;) {
-			grew = false;
-			for (const auto &[n, caller] : std::map<std::string, std::string>(take_from_here))
-				for (const auto &callee : by_name.at(n)->calls)
-					if (by_name.count(callee) && !take_from_here.count(callee) &&
-					    !opt.shim_symbols.count(callee) &&
-					    std::find(opt.entry_points.begin(), opt.entry_points.end(), callee) ==
-						    opt.entry_points.end()) {
-						take_from_here[callee] = n;
-						grew = true;
-					}
-		}
-		for (const auto &d : pf.defs) {
-			auto it = take_from_here.find(d.name);
-			if (it == take_from_here.end())
-				continue;
-			extracted e;
-			e.name = d.name;
-			e.file = rel;
-			e.line = d.line;
-			e.end_line = d.end_line;
-			const unsigned b = line_start(text, d.begin);
-			e.text = text.substr(b, d.end - b);
-			e.entry = it->second.empty();
-			e.used_by = it->second;
-			x.functions.push_back(std::move(e));
-			missing.erase(d.name);
-		}
+		const std::string text = slurp(file);
+		take_from_file(index.get(), rel, text, args, opt, missing, x);
 	}
+	return x;
+}
+
+extraction extract_from_text(const std::string &rel, const std::string &text, const extract_options &opt)
+{
+	extraction x;
+	std::set<std::string> missing(opt.entry_points.begin(), opt.entry_points.end());
+	index_ptr index = new_index();
+	take_from_file(index.get(), rel, text, parse_args(opt.include_dirs, opt.extra_args), opt, missing, x);
 	return x;
 }
 

@@ -35,6 +35,11 @@ struct extract_options {
 	std::vector<std::string> include_dirs; // the kernel shim's (parsing sees the shim, never the tree's headers)
 	std::vector<std::string> extra_args;   // e.g. -DBC_CANDIDATE_DEFINES_x=1
 	std::set<std::string> shim_symbols;    // names the shim provides: such a callee is never taken from the tree
+	// A patched state of the tree without copying it: files under OVERLAY
+	// (same relative paths) take the place of the tree's, and REMOVED ones
+	// are gone.
+	std::filesystem::path overlay;
+	std::set<std::string> removed;
 };
 
 // The names (functions, macros, types) the shim's headers under INCLUDE_DIRS
@@ -47,6 +52,10 @@ std::set<std::string> shim_symbols(const std::vector<std::string> &include_dirs)
 // they call that the same file defines and the shim does not provide.  A
 // directory without mm/page_alloc.c is not a kernel tree (error).
 extraction extract_family(const std::filesystem::path &tree, const extract_options &opt);
+
+// The same for one file's text, REL its path in a tree: what a patch adds
+// (its new side, lines where the patch puts them).
+extraction extract_from_text(const std::string &rel, const std::string &text, const extract_options &opt);
 
 // A candidate C file of the extracted functions: the shim's headers, then
 // each function under a #line directive naming its own file and line in the
