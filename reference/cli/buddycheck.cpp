@@ -396,6 +396,7 @@ static int run_command(int argc, char **argv)
 {
 	CLI::App app{"buddycheck: checks Linux page-allocator free paths against the naive per-page oracle", "buddycheck"};
 	app.require_subcommand(1);
+	app.set_version_flag("--version", [] { return "buddycheck " + cli::load_toolchain().version; }, "print buddycheck's version and exit");
 	app.footer(exit_status_text);
 	cli::check_options check;
 	cli::add_check_command(app, check);
@@ -427,6 +428,10 @@ static int run_command(int argc, char **argv)
 		->required()
 		->check(CLI::IsMember({"clean", "info"}));
 	const std::string first = argv[1];
+	if (first == "--version" || first == "version") {
+		std::printf("buddycheck %s\n", cli::load_toolchain().version.c_str());
+		return 0;
+	}
 	if (first == "help") {
 		// 'buddycheck help [SUBCOMMAND]': the same text as --help.
 		const CLI::App *sub = nullptr;

@@ -6,6 +6,7 @@
 #include "candidate.hpp"
 #include "process.hpp"
 #include "recipe.hpp"
+#include "reports.hpp"
 #include "series.hpp"
 #include "stages.hpp"
 #include "tree.hpp"
@@ -184,7 +185,21 @@ std::string padded(const std::string &s, size_t w) { return s + std::string(s.si
 
 int run_check(const check_options &opt)
 {
+	const double started = now_seconds();
 	const toolchain &t = load_toolchain();
+	// --format json: the JSON alone on stdout; the table goes to stderr.
+	FILE *tout = opt.format == "json" ? stderr : stdout;
+	// The report files can be written: said before any long work.
+	for (const auto &[path, what] : {std::pair{opt.sarif, "--sarif"}, std::pair{opt.junit, "--junit"}})
+		if (!path.empty()) {
+			std::ofstream f(path, std::ios::app);
+			if (!f) {
+				std::fprintf(stderr, "buddycheck: %s %s: cannot write the file\n", what, path.c_str());
+				return exit_bad_input;
+			}
+		}
+	check_report report;
+	report.version = t.version;
 	const bool builtin = opt.files.empty() && opt.tree.empty();
 	std::vector<std::string> args = opt.files;
 	if (builtin) {
@@ -293,24 +308,36 @@ int run_check(const check_options &opt)
 
 	// 3. The stages, candidate by candidate, one cell each.
 	const auto stages = check_stages(opt);
+	for (const auto &s : stages)
+		report.columns.push_back({s->column(), s->legend()});
+	report.out = run.string();
+	if (!opt.tree.empty())
+		report.tree = fs::absolute(opt.tree).lexically_normal().string();
 	if (!ready.empty()) {
 		// The memory-model columns name the kernel layout they stand for.
 		for (const auto &s : stages)
 			if (!s->legend().empty())
-				std::printf("%-16s %s\n", s->column().c_str(), s->legend().c_str());
-		std::printf("\n");
+				std::fprintf(tout, "%-16s %s\n", s->column().c_str(), s->legend().c_str());
+		std::fprintf(tout, "\n");
 		std::string head = padded("candidate", 36);
 		for (const auto &s : stages)
 			head += padded(s->column(), 16);
-		std::printf("%s%s\n", head.c_str(), builtin ? "expected" : "");
-		std::fflush(stdout);
+		std::fprintf(tout, "%s%s\n", head.c_str(), builtin ? "expected" : "");
+		std::fflush(tout);
 	}
 	std::vector<std::string> notes;
 	for (const auto &e : ready) {
+		row_report rr;
+		rr.candidate = e.src.name();
+		rr.file = e.src.file.string();
+		rr.origin_kind = e.src.origin_kind;
+		rr.origin = e.src.origin;
+		rr.untouched = e.untouched;
 		if (e.untouched) {
-			std::printf("%suntouched (the patch changes no function of the family)\n",
+			report.rows.push_back(rr);
+			std::fprintf(tout, "%suntouched (the patch changes no function of the family)\n",
 				    padded(e.src.name(), 36).c_str());
-			std::fflush(stdout);
+			std::fflush(tout);
 			continue;
 		}
 		candidate_ctx ctx;
@@ -325,7 +352,11 @@ int run_check(const check_options &opt)
 		std::string row = padded(e.src.name(), 36);
 		bool row_ok = true;
 		for (const auto &s : stages) {
+			const double c0 = now_seconds();
 			const cell c = s->run(ctx);
+			rr.cells.push_back({s->column(), c.shown,
+					    c.k == cell::pass ? "pass" : c.k == cell::finding ? "finding" : "error", now_seconds() - c0, c.found,
+					    c.notes});
 			row += padded(c.shown, 16);
 			any_finding |= c.k == cell::finding;
 			own_failure |= c.k == cell::own_failure;
@@ -335,7 +366,11 @@ int run_check(const check_options &opt)
 		}
 		if (builtin)
 			any_unexpected |= !row_ok;
-		std::printf("%s%s\n", row.c_str(), builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
+		if (rr.origin.empty())
+			for (const auto &d : e.src.defined)
+				rr.origin.push_back({d.name, e.src.file.string() + ":" + std::to_string(d.line)});
+		report.rows.push_back(rr);
+		std::fprintf(tout, "%s%s\n", row.c_str(), builtin ? (row_ok ? "as expected" : "UNEXPECTED (header expects other verdicts)") : "");
 		// What was judged: the file's entry points (a tree's, with their
 		// helpers, where the tree has them), the rest the reference's.
 		std::string judged;
@@ -348,45 +383,55 @@ int run_check(const check_options &opt)
 					  std::to_string(d.line) + ")";
 		const size_t rest = entry_point_names().size() - e.src.defined.size();
 		if (!builtin || opt.verbose) {
-			std::printf("    from the %s: %s%s\n", e.src.origin_kind.c_str(), judged.c_str(),
+			std::fprintf(tout, "    from the %s: %s%s\n", e.src.origin_kind.c_str(), judged.c_str(),
 				    rest ? (", the other " + std::to_string(rest) + " from the reference").c_str() : "");
 			for (const auto &n : e.notes)
-				std::printf("    note: %s\n", n.c_str());
+				std::fprintf(tout, "    note: %s\n", n.c_str());
 			for (const auto &[d, n] : e.src.near_misses)
-				std::printf("    note: %s:%d: %s is not an entry point; did you mean %s?\n", e.src.file.filename().string().c_str(), d.line,
+				std::fprintf(tout, "    note: %s:%d: %s is not an entry point; did you mean %s?\n", e.src.file.filename().string().c_str(), d.line,
 					    d.name.c_str(), n.c_str());
 		}
-		std::fflush(stdout);
+		std::fflush(tout);
 	}
 	if (proofs_thread.joinable())
 		proofs_thread.join();
 	if (proofs.ran) {
-		std::printf("%s\n", proofs.line.c_str());
+		std::fprintf(tout, "%s\n", proofs.line.c_str());
 		own_failure |= proofs.own_failure;
 	}
 	const bool proofs_failed = proofs.ran && !proofs.own_failure && !proofs.pass;
 	if (!notes.empty() && builtin && !any_unexpected && !opt.verbose) {
-		std::printf("\n%zu findings, each where its candidate's header expects one; outputs in %s/ "
+		std::fprintf(tout, "\n%zu findings, each where its candidate's header expects one; outputs in %s/ "
 			    "(details: buddycheck check --verbose)\n",
 			    notes.size(), run.string().c_str());
 	} else if (!notes.empty()) {
-		std::printf("\nfindings:\n");
+		std::fprintf(tout, "\nfindings:\n");
 		for (const auto &n : notes)
-			std::printf("  %s\n", n.c_str());
-		std::printf("\noutputs in %s/\n", run.string().c_str());
+			std::fprintf(tout, "  %s\n", n.c_str());
+		std::fprintf(tout, "\noutputs in %s/\n", run.string().c_str());
 	}
 	// A finding is never hidden behind another status: 1 first, then
 	// buddycheck's own failure, then bad input.
 	const bool finding = builtin ? any_unexpected || proofs_failed : any_finding || proofs_failed;
-	if (finding)
-		return exit_finding;
-	if (own_failure) {
+	const int status = finding ? exit_finding : own_failure ? exit_own_failure : bad_input ? exit_bad_input : exit_pass;
+	if (own_failure && !finding)
 		std::fprintf(stderr, "buddycheck: some verdicts are missing because buddycheck itself failed (see above); exit status 3\n");
-		return exit_own_failure;
-	}
-	if (bad_input)
-		return exit_bad_input;
-	return exit_pass;
+	report.proofs = proofs.ran ? proofs.line : "";
+	report.exit_status = status;
+	report.seconds = now_seconds() - started;
+	if (opt.format == "json")
+		std::fputs(report_json(report).c_str(), stdout);
+	for (const auto &[path, text] :
+	     {std::pair{opt.sarif, opt.sarif.empty() ? std::string() : report_sarif(report)},
+	      std::pair{opt.junit, opt.junit.empty() ? std::string() : report_junit(report)}})
+		if (!path.empty()) {
+			std::ofstream f(path, std::ios::trunc);
+			f << text;
+			f.close();
+			if (!f)
+				std::fprintf(stderr, "buddycheck: cannot write %s\n", path.c_str());
+		}
+	return status;
 }
 
 void add_check_command(CLI::App &app, check_options &opt)
@@ -440,6 +485,12 @@ void add_check_command(CLI::App &app, check_options &opt)
 	c->add_flag("--no-proofs", opt.no_proofs, "skip the Z3 proofs of the reference's chunk routine");
 	c->add_flag("--require-batched", opt.require_batched, "not-batched is a finding (for a patch that claims to batch)");
 	c->add_flag("-v,--verbose", opt.verbose, "every finding in full, and what was judged");
+	c->add_option("--format", opt.format, "text: the table; json: the table, every finding and the timings as JSON on stdout "
+					      "(the table then goes to stderr)")
+		->check(CLI::IsMember({"text", "json"}))
+		->capture_default_str();
+	c->add_option("--sarif", opt.sarif, "also write the findings as SARIF 2.1.0 to this file (code scanning)");
+	c->add_option("--junit", opt.junit, "also write a JUnit XML report to this file (a testcase per candidate and column)");
 }
 
 } // namespace bc::cli

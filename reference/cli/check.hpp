@@ -32,6 +32,8 @@ struct check_options {
 	uint64_t cell_memory_mb = 4096;
 	std::vector<std::string> files; // empty: the built-in candidates
 	std::string tree;               // a kernel tree: its family is a candidate (check --tree)
+	std::string format = "text";    // text or json (on stdout)
+	std::string sarif, junit;       // report files, or empty
 };
 
 // The directory of a run (check's, mutate's): --out, or

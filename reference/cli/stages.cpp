@@ -75,6 +75,17 @@ std::string stack_lines(const crash_report &cr)
 	return s;
 }
 
+// "file.c:12" from the first "at:" line of a crash's lines ("at:     file.c:12 in fn").
+std::string where_of(const std::string &what)
+{
+	const size_t at = what.find("\n    at:     ");
+	if (at == std::string::npos)
+		return "";
+	std::string f = what.substr(at + 14, what.find('\n', at + 14) - at - 14);
+	f = f.substr(0, f.find(' '));
+	return f.find(':') == std::string::npos ? "" : f;
+}
+
 // What a runner's end means when it printed no RESULT: the limit it hit, or
 // a crash of the candidate (with its report), or buddycheck's own failure.
 // A suite runner (PREFIX not empty) leaves PREFIX-running.trace (the trace it
@@ -147,9 +158,16 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 	else if (!origin.empty())
 		note += "\n    while:  " + origin;
 	note += "\n    log:    " + log.string();
-	if (!prefix.empty() && fs::exists(kept, ec))
+	finding_record fr;
+	if (!prefix.empty() && fs::exists(kept, ec)) {
 		note += "\n    trace:  " + kept.string();
+		fr.trace = kept.string();
+	}
 	x.notes.push_back(note);
+	fr.rule = x.shown.rfind("CRASH", 0) == 0 ? "crash" : x.shown == "COUNTEREXAMPLE" ? what.substr(0, what.find(':')) : x.shown;
+	fr.message = what.substr(0, what.find('\n'));
+	fr.source = where_of(what);
+	x.found.push_back(fr);
 	return x;
 }
 
@@ -205,6 +223,8 @@ struct suite_stage : stage {
 			x.part = str(r, "part");
 			const std::string trace = str(r, "trace");
 			const std::string source = str(r, "source");
+			x.found.push_back({str(r, "invariant"), str(r, "message"), source, trace,
+					   shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), "--memmap", mm, trace})});
 			x.notes.push_back(c.src->name() + " [" + mm + "]: " + str(r, "invariant") + ": " + str(r, "message") +
 					  (source.empty() ? "" : "\n    source: " + source + " (the call that broke it)") +
 					  "\n    at:     " + trace + ":" + str(r, "line") + ": " + str(r, "operation") +
@@ -216,6 +236,7 @@ struct suite_stage : stage {
 			if (v == "not-batched" && o.require_batched) {
 				x.k = cell::finding;
 				x.shown = "NOT-BATCHED";
+				x.found.push_back({"not_batched", str(r, "message") + " (" + str(r, "chunks") + " chunks, minimal " + str(r, "minimal") + ")", "", "", ""});
 				x.notes.push_back(c.src->name() + " [" + mm + "]: " + str(r, "message") + " (" +
 						  str(r, "chunks") + " chunks, minimal " + str(r, "minimal") +
 						  "; --require-batched)");
@@ -267,6 +288,8 @@ struct properties_stage : stage {
 			const std::string ops = str(r, "ops");
 			x.k = cell::finding;
 			x.shown = "FALSIFIED(" + ops + (ops == "1" ? " op)" : " ops)");
+			x.found.push_back({str(r, "invariant"), str(r, "message"), str(r, "source"), str(r, "trace"),
+					   shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), str(r, "trace")})});
 			x.notes.push_back(
 				c.src->name() + " [properties]: " + str(r, "invariant") + ": " + str(r, "message") +
 				"\n    trace:  " + str(r, "trace") + " (shrunk: " + ops + " operations)\n    replay: " +
@@ -351,6 +374,7 @@ struct fuzz_stage : stage {
 			const std::string log = slurp(dir / "fuzz.log");
 			if (artifact.empty() && (out.k == child_outcome::timeout || out.k == child_outcome::oom)) {
 				found_by += std::string(found_by.empty() ? "" : "+") + target;
+				x.found.push_back({out.k == child_outcome::timeout ? "TIMEOUT" : "OOM", target + "_fuzzer: the candidate " + out.describe(), "", "", ""});
 				x.notes.push_back(file + " [" + target + "_fuzzer]: " + (out.k == child_outcome::timeout ? "TIMEOUT" : "OOM") +
 						  ": the candidate " + out.describe() + "\n    log:    " +
 						  (dir / "fuzz.log").string());
@@ -383,6 +407,22 @@ struct fuzz_stage : stage {
 			std::ofstream(tr) << "# " << target << "_fuzzer finding in " << file << ": " << what.substr(0, what.find('\n')) << "\n"
 					  << decode_trace(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), dopt);
 			found_by += std::string(found_by.empty() ? "" : "+") + target;
+			{
+				// "violated: INVARIANT: message" (the model), else the sanitizer's words.
+				std::string head = what.substr(0, what.find('\n')), rule = "crash";
+				if (head.rfind("violated:", 0) == 0) {
+					head = head.substr(head.find_first_not_of(' ', 9));
+					rule = head.substr(0, head.find(':'));
+				} else if (head.find("AddressSanitizer") != std::string::npos) {
+					rule = "AddressSanitizer";
+				} else if (head.find("runtime error:") != std::string::npos) {
+					rule = "UBSan";
+				} else if (head.find("libFuzzer") != std::string::npos) {
+					rule = "libFuzzer";
+				}
+				x.found.push_back({rule, head, cr.frame.substr(0, cr.frame.find(' ')), tr.string(),
+						   shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), tr.string()})});
+			}
 			x.notes.push_back(file + " [" + target + "_fuzzer]: " + what + "\n    input:  " + artifact.string() + "\n    trace:  " +
 					  tr.string() + "\n    replay: " + shell_line({c.self.string(), "replay", "--candidate", c.src->file.string(), tr.string()}));
 		}

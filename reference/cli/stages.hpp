@@ -27,8 +27,19 @@ struct candidate_ctx {
 	std::filesystem::path self;    // the buddycheck binary, for printed commands
 };
 
+// One finding of a cell, for the machine-readable reports (JSON, SARIF,
+// JUnit); the notes say the same for a terminal.
+struct finding_record {
+	std::string rule;    // the obligation or invariant (chunk_in_range, differential, TIMEOUT, AddressSanitizer, ...)
+	std::string message; // one line
+	std::string source;  // "file:line" of the candidate's code it points at, when known
+	std::string trace;   // the counterexample's trace file
+	std::string replay;  // the command that replays it
+};
+
 struct cell {
 	enum kind { pass, finding, own_failure } k = pass;
+	std::vector<finding_record> found;
 	std::string shown;    // in the table: pass, not-batched, COUNTEREXAMPLE, TIMEOUT, OOM, CRASH(SIGABRT), ...
 	std::string expect;   // compared with the header's buddycheck-expect value
 	std::vector<std::string> notes; // counterexample details (and how to replay them)
