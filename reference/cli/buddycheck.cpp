@@ -22,6 +22,7 @@
 #include "process.hpp"
 #include "recipe.hpp"
 #include "stages.hpp"
+#include "buddycheck/kunit.hpp"
 #include "buddycheck/replay.hpp"
 #include "buddycheck/report.hpp"
 
@@ -61,7 +62,7 @@ static fs::path source_dir() { return cli::load_toolchain().data_dir; }
 
 struct replay_args {
 	std::string engine, candidate, memmap;
-	bool full_checks = false, no_map = false, quiet = false, documented = false;
+	bool full_checks = false, no_map = false, quiet = false, documented = false, kunit = false;
 	std::vector<std::string> files;
 };
 
@@ -80,12 +81,38 @@ static void add_replay_command(CLI::App &app, replay_args &a)
 	c->add_flag("--no-map", a.no_map, "no pfn map in a counterexample");
 	c->add_flag("-q,--quiet", a.quiet, "print only counterexamples");
 	auto *doc = c->add_flag("--expect-documented", a.documented, "the verdict must be the one the trace's '# expect:' line documents");
+	auto *kunit = c->add_flag(
+		"--kunit", a.kunit,
+		"print the trace as a KUnit test for a real tree (the oracle's expectations), instead of replaying it");
 	eng->excludes(cand);
 	doc->excludes(cand);
+	kunit->excludes(cand)->excludes(eng)->excludes(doc);
+}
+
+static int cmd_replay_kunit(const replay_args &a)
+{
+	if (a.files.size() != 1)
+		return usage_error("--kunit takes one trace");
+	trace t;
+	if (auto e = load_trace(a.files.front(), t)) {
+		std::fprintf(stderr, "%s\n", e->str().c_str());
+		return 2;
+	}
+	if (!a.memmap.empty())
+		t.cfg.memmap = *memmap_from_name(a.memmap);
+	const kunit_result k = kunit_reproducer(t);
+	if (!k.error.empty()) {
+		std::fprintf(stderr, "%s\n", k.error.c_str());
+		return 2;
+	}
+	std::fputs(k.source.c_str(), stdout);
+	return 0;
 }
 
 static int cmd_replay(const replay_args &a)
 {
+	if (a.kunit)
+		return cmd_replay_kunit(a);
 	replay_options opt;
 	opt.full_checks = a.full_checks;
 	opt.render_map = !a.no_map;

@@ -321,6 +321,18 @@ void free_contig_frozen_range(unsigned long pfn, unsigned long nr_pages);
 void free_pages_bulk(struct page **page_array, unsigned long nr_pages);
 #endif
 
+/* ---- what a KUnit reproducer calls (buddycheck replay --kunit) ---- */
+struct page *alloc_contig_pages(unsigned long nr_pages, gfp_t gfp_mask, int nid, void *nodemask);
+void drain_all_pages(struct zone *zone);
+typedef unsigned int acr_flags_t;
+#define ACR_FLAGS_NONE ((acr_flags_t)0)
+int alloc_contig_range(unsigned long start, unsigned long end, acr_flags_t alloc_flags, gfp_t gfp_mask);
+static inline unsigned int buddy_order(const struct page *page) { return (unsigned int)page->private; }
+static inline void SetPageHWPoison(struct page *page) { page->flags.f |= 1UL << PG_hwpoison; }
+static inline int numa_node_id(void) { return 0; }
+#define MODULE_LICENSE(x)
+#define MODULE_IMPORT_NS(x)
+
 /* ---- spinlock.h, sched.h, misc stubs ---- */
 typedef struct {
 	int unused;
