@@ -187,15 +187,9 @@ std::string report_sarif(const check_report &r)
 						  {"message", {{"text", "the counterexample trace; replay: " + f.replay}}}}});
 				results.push_back(res);
 			}
-	nlohmann::json run = {
-		{"tool",
-		 {{"driver",
-		   {{"name", "buddycheck"},
-		    {"version", r.version},
-		    {"informationUri", "https://github.com/buddycheck/buddycheck"},
-		    {"rules", rules}}}}},
-		{"results", results},
-		{"columnKind", "utf16CodeUnits"}};
+	nlohmann::json run = {{"tool", {{"driver", {{"name", "buddycheck"}, {"version", r.version}, {"rules", rules}}}}},
+			      {"results", results},
+			      {"columnKind", "utf16CodeUnits"}};
 	if (!r.tree.empty())
 		run["originalUriBaseIds"] = {{"SRCROOT", {{"uri", file_uri(r.tree + (r.tree.back() == '/' ? "" : "/"))}}}};
 	nlohmann::json j = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
