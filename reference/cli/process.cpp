@@ -311,9 +311,12 @@ std::vector<child_outcome> supervisor::wait_all()
 				continue;
 			int st = 0;
 			const pid_t w = waitpid(r.pid, &st, WNOHANG);
-			r.out.seconds = t - r.started;
+			if (r.abort_sent == 0) // a timeout is said at its limit, not after the grace
+				r.out.seconds = t - r.started;
 			if (w == r.pid) {
-				if (WIFEXITED(st)) {
+				if (r.abort_sent > 0) {
+					// The timeout's SIGABRT ended it: still a timeout.
+				} else if (WIFEXITED(st)) {
 					r.out.k = child_outcome::exited;
 					r.out.code = WEXITSTATUS(st);
 				} else {
@@ -331,9 +334,16 @@ std::vector<child_outcome> supervisor::wait_all()
 				r.out.soft_stopped = true;
 			}
 			bool over = false;
-			if (r.lim.wall_seconds > 0 && r.out.seconds > r.lim.wall_seconds) {
+			if (r.abort_sent > 0) {
+				over = t - r.abort_sent > r.lim.stack_grace_seconds;
+			} else if (r.lim.wall_seconds > 0 && r.out.seconds > r.lim.wall_seconds) {
 				r.out.k = child_outcome::timeout;
-				over = true;
+				if (r.lim.stack_grace_seconds > 0) {
+					kill(r.pid, SIGABRT);
+					r.abort_sent = t;
+				} else {
+					over = true;
+				}
 			} else if (auto it = rss.find(r.pid); it != rss.end()) {
 				r.out.peak_rss = std::max(r.out.peak_rss, it->second);
 				if (it->second > r.lim.rss_bytes) {

@@ -17,6 +17,10 @@ struct limits {
 	double wall_seconds = 0; // 0: none
 	uint64_t rss_bytes = 0;  // 0: none; the sum over the child's process group
 	double soft_stop_seconds = 0; // SIGINT to the group then (a clean end), 0: none
+	// Past the wall-clock limit: SIGABRT to the child first and this long
+	// for it to end (a sanitizer's abort handler prints where it was: the
+	// line a runaway loop is on), then SIGKILL to the group.  0: SIGKILL.
+	double stack_grace_seconds = 0;
 };
 
 struct child_spec {
@@ -53,6 +57,7 @@ private:
 	struct running {
 		int pid = -1;
 		double started = 0;
+		double abort_sent = 0; // when the timeout's SIGABRT went (stack_grace_seconds)
 		limits lim;
 		child_outcome out;
 		bool done = false;

@@ -60,7 +60,9 @@ double cell_wall(const check_options &o, double own)
 
 limits cell_limits(const check_options &o, double own_seconds)
 {
-	return {cell_wall(o, own_seconds), o.cell_memory_mb << 20};
+	limits l{cell_wall(o, own_seconds), o.cell_memory_mb << 20};
+	l.stack_grace_seconds = 5; // past the limit, ASan's abort handler says where the candidate was
+	return l;
 }
 
 // The candidate's frames of a crash report: "at:" where it happened,
@@ -132,6 +134,10 @@ cell ended_without_result(const candidate_ctx &c, const child_outcome &o, const 
 		x.shown = o.k == child_outcome::timeout ? "TIMEOUT" : "OOM";
 		x.expect = o.k == child_outcome::timeout ? "timeout" : "oom";
 		what = x.shown + ": the candidate " + o.describe();
+		// Stopped with SIGABRT first: the loop it was in, from the stack.
+		const crash_report cr = read_crash_report(slurp(log), c.src->code_files());
+		if (!cr.frame.empty())
+			what += stack_lines(cr);
 	} else {
 		const crash_report cr = read_crash_report(slurp(log), c.src->code_files());
 		if (!cr.headline.empty()) {

@@ -5,8 +5,12 @@
 #include "buddycheck/free_family.hpp"
 #include "buddycheck/model.hpp"
 
+#include "buddycheck_zone.h"
+
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <vector>
 
 using namespace bc;
 
@@ -32,6 +36,44 @@ struct at_call {
 	at_call(const at_call &) = delete;
 	at_call &operator=(const at_call &) = delete;
 };
+
+// The struct zone a candidate sees for each zone of the model: one table
+// per model, rebuilt (locks released) when its zones change.
+std::vector<::zone> &c_zones(Model &m)
+{
+	static thread_local const Model *owner = nullptr;
+	static thread_local std::vector<::zone> table;
+	const auto &zs = m.zones();
+	bool same = owner == &m && table.size() == zs.size();
+	for (size_t i = 0; same && i < zs.size(); i++)
+		same = table[i].zone_start_pfn == zs[i].zone_start_pfn &&
+		       table[i].spanned_pages == zs[i].zone_end_pfn - zs[i].zone_start_pfn && table[i].name == zs[i].name.c_str();
+	if (!same) {
+		owner = &m;
+		table.assign(zs.size(), ::zone{});
+		for (size_t i = 0; i < zs.size(); i++) {
+			table[i].name = zs[i].name.c_str();
+			table[i].zone_start_pfn = zs[i].zone_start_pfn;
+			table[i].spanned_pages = zs[i].zone_end_pfn - zs[i].zone_start_pfn;
+			table[i].present_pages = table[i].spanned_pages;
+			table[i].node = int(m.cfg().node_of_pfn(zs[i].zone_start_pfn));
+			table[i].bc_index = unsigned(i);
+		}
+	}
+	return table;
+}
+
+// The free path takes zone->lock: called with one held, the kernel
+// deadlocks.
+void check_no_zone_lock(Model &m, const char *fn)
+{
+	for (const ::zone &z : c_zones(m))
+		if (z.lock.bc_held)
+			m.report("kernel_bug", no_pfn,
+				 std::string(fn) + "() takes zone->lock, which the candidate holds (taken at " +
+					 (z.lock.bc_file ? z.lock.bc_file : "?") + ":" + std::to_string(z.lock.bc_line) +
+					 "): a deadlock");
+}
 
 } // namespace
 
@@ -84,11 +126,57 @@ unsigned long bc_page_to_pfn(const page *p)
 
 bool bc_pfn_valid(unsigned long pfn) { return current().pfn_valid(pfn); }
 
-struct zone *bc_page_zone(const page *p)
+::zone *bc_page_zone(const page *p)
 {
 	Model &m = current();
 	uint64_t pfn = m.page_to_pfn(p);
-	return pfn == no_pfn ? nullptr : reinterpret_cast<struct zone *>(m.zone_of(pfn));
+	const bc::zone *z = pfn == no_pfn ? nullptr : m.zone_of(pfn);
+	return z ? &c_zones(m)[z->idx] : nullptr;
+}
+
+void bc_spin_lock(spinlock_t *l, const char *file, int line)
+{
+	if (l->bc_held) {
+		Model &m = current();
+		at_call at(m, file, line);
+		m.report("kernel_bug", no_pfn,
+			 std::string("spin_lock() of a lock already held (taken at ") + (l->bc_file ? l->bc_file : "?") + ":" +
+				 std::to_string(l->bc_line) + "): a deadlock");
+	}
+	l->bc_held = 1;
+	l->bc_file = file;
+	l->bc_line = line;
+}
+
+void bc_spin_unlock(spinlock_t *l, const char *file, int line)
+{
+	if (!l->bc_held) {
+		Model &m = current();
+		at_call at(m, file, line);
+		m.report("kernel_bug", no_pfn, "spin_unlock() of a lock that is not held");
+	}
+	l->bc_held = 0;
+}
+
+unsigned long zone_page_state(::zone *z, enum zone_stat_item item)
+{
+	Model &m = current();
+	long v = z->bc_vm_stat_delta[item];
+	if (item == NR_FREE_PAGES && z->bc_index < m.zones().size())
+		v += m.zones()[z->bc_index].nr_free_pages;
+	return v < 0 ? 0 : (unsigned long)v;
+}
+
+void bc_mod_zone_page_state(::zone *z, enum zone_stat_item item, long delta, const char *file, int line)
+{
+	z->bc_vm_stat_delta[item] += delta;
+	if (item == NR_FREE_PAGES && delta) {
+		Model &m = current();
+		at_call at(m, file, line);
+		m.report("free_counters", no_pfn,
+			 "mod_zone_page_state(NR_FREE_PAGES, " + std::to_string(delta) +
+				 ") by the candidate: the free path accounts free pages itself (account_freepages)");
+	}
 }
 
 static bool valid_page(Model &m, const page *p, const char *fn)
@@ -142,6 +230,20 @@ void mod_lruvec_page_state(page * /*p*/, int idx, int val)
 
 void bc_cond_resched(void) { current().cond_resched(); }
 
+// After each call of a candidate's entry point (candidate_family.cpp): a
+// zone->lock it still holds is a finding, and is released.
+void bc_zone_locks_released(const char *fn)
+{
+	Model &m = current();
+	for (::zone &z : c_zones(m))
+		if (z.lock.bc_held) {
+			z.lock.bc_held = 0;
+			m.report("kernel_bug", no_pfn,
+				 std::string(fn) + "() returned with zone->lock held (taken at " +
+					 (z.lock.bc_file ? z.lock.bc_file : "?") + ":" + std::to_string(z.lock.bc_line) + ")");
+		}
+}
+
 // The call-site forms (buddycheck_kernel.h's macros).
 page *bc_pfn_to_page_at(unsigned long pfn, const char *file, int line)
 {
@@ -161,16 +263,19 @@ bool bc_free_pages_prepare_at(page *p, unsigned int order, const char *file, int
 void bc___free_frozen_pages_at(page *p, unsigned int order, int fpi_flags, const char *file, int line)
 {
 	at_call at(current(), file, line);
+	check_no_zone_lock(current(), "__free_frozen_pages");
 	(__free_frozen_pages)(p, order, fpi_flags);
 }
 void bc_free_frozen_pages_at(page *p, unsigned int order, const char *file, int line)
 {
 	at_call at(current(), file, line);
+	check_no_zone_lock(current(), "free_frozen_pages");
 	(free_frozen_pages)(p, order);
 }
 void bc___free_pages_at(page *p, unsigned int order, const char *file, int line)
 {
 	at_call at(current(), file, line);
+	check_no_zone_lock(current(), "__free_pages");
 	(__free_pages)(p, order);
 }
 void bc_split_page_at(page *p, unsigned int order, const char *file, int line)

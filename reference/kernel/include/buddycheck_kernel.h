@@ -189,7 +189,7 @@ int bc_thp_order(void);
 #define GFP_HIGHUSER_MOVABLE (GFP_KERNEL | __GFP_MOVABLE)
 #define GFP_USER GFP_KERNEL
 
-struct zone;
+#include <buddycheck_zone.h>
 enum node_stat_item { NR_VMALLOC, NR_FREE_PAGES_NODE_STAT_PLACEHOLDER };
 
 /* fpi_t (mm/page_alloc.c): how __free_frozen_pages() frees. */
@@ -287,6 +287,33 @@ static inline unsigned long compound_nr(const struct page *page) { return 1UL <<
 static inline unsigned long page_private(const struct page *page) { return page->private; }
 static inline void set_page_private(struct page *page, unsigned long v) { page->private = v; }
 
+/* ---- mm_types.h, mm.h, page-flags.h: the folio API of the free path ----
+ * A folio is its first struct page (the kernel overlays the two); every
+ * call goes through the page functions above, so the model sees the same
+ * accesses. */
+struct folio {
+	struct page page;
+};
+#define page_folio(p) ((struct folio *)compound_head(p))
+#define folio_page(folio, n) nth_page(&(folio)->page, (n))
+static inline unsigned int folio_order(const struct folio *folio) { return compound_order(&folio->page); }
+static inline unsigned long folio_nr_pages(const struct folio *folio) { return 1UL << folio_order(folio); }
+#define folio_pfn(folio) page_to_pfn(&(folio)->page)
+#define folio_put_testzero(folio) put_page_testzero(&(folio)->page)
+#define folio_ref_dec_and_test(folio) put_page_testzero(&(folio)->page)
+static inline int folio_ref_count(const struct folio *folio) { return page_ref_count(&folio->page); }
+static inline void folio_get(struct folio *folio) { get_page(&folio->page); }
+static inline int folio_test_large(const struct folio *folio) { return PageHead(&folio->page); }
+static inline int folio_test_head(const struct folio *folio) { return PageHead(&folio->page); }
+static inline int folio_test_hwpoison(const struct folio *folio) { return PageHWPoison(&folio->page); }
+static inline int folio_test_lru(const struct folio *folio) { return PageLRU(&folio->page); }
+static inline int folio_test_locked(const struct folio *folio) { return PageLocked(&folio->page); }
+static inline int folio_test_reserved(const struct folio *folio) { return PageReserved(&folio->page); }
+static inline int folio_test_private(const struct folio *folio) { return PagePrivate(&folio->page); }
+static inline int folio_test_writeback(const struct folio *folio) { return PageWriteback(&folio->page); }
+static inline int folio_test_buddy(const struct folio *folio) { return PageBuddy(&folio->page); }
+#define folio_zone(folio) page_zone(&(folio)->page)
+
 /* ---- mm.h ---- */
 /*
  * num_pages_contiguous(): how many entries of pages[] are consecutive struct
@@ -333,14 +360,28 @@ static inline int numa_node_id(void) { return 0; }
 #define MODULE_LICENSE(x)
 #define MODULE_IMPORT_NS(x)
 
-/* ---- spinlock.h, sched.h, misc stubs ---- */
-typedef struct {
-	int unused;
-} spinlock_t;
-#define spin_lock(l) ((void)(l))
-#define spin_unlock(l) ((void)(l))
-#define spin_lock_irqsave(l, flags) ((void)(l), (flags) = 0)
-#define spin_unlock_irqrestore(l, flags) ((void)(l), (void)(flags))
+/* ---- spinlock.h (checked: buddycheck_zone.h), sched.h, misc stubs ---- */
+#define spin_lock(l) bc_spin_lock((l), __FILE__, __LINE__)
+#define spin_unlock(l) bc_spin_unlock((l), __FILE__, __LINE__)
+#define spin_lock_irqsave(l, flags) ((flags) = 0, bc_spin_lock((l), __FILE__, __LINE__))
+#define spin_unlock_irqrestore(l, flags) ((void)(flags), bc_spin_unlock((l), __FILE__, __LINE__))
+#define spin_lock_irq(l) spin_lock(l)
+#define spin_unlock_irq(l) spin_unlock(l)
+static inline int bc_spin_trylock(spinlock_t *l, const char *file, int line)
+{
+	if (l->bc_held)
+		return 0;
+	bc_spin_lock(l, file, line);
+	return 1;
+}
+#define spin_trylock(l) bc_spin_trylock((l), __FILE__, __LINE__)
+#define spin_trylock_irqsave(l, flags) ((flags) = 0, bc_spin_trylock((l), __FILE__, __LINE__))
+#define lockdep_assert_held(l) VM_WARN_ON_ONCE(!(l)->bc_held)
+
+/* ---- vmstat.h ---- */
+#define mod_zone_page_state(zone, item, delta) bc_mod_zone_page_state((zone), (item), (delta), __FILE__, __LINE__)
+#define __mod_zone_page_state(zone, item, delta) mod_zone_page_state(zone, item, delta)
+#define zone_idx(zone) ((zone)->bc_index)
 #define local_irq_save(flags) ((flags) = 0)
 #define local_irq_restore(flags) ((void)(flags))
 #define preempt_disable() ((void)0)
