@@ -381,10 +381,24 @@ int run_check(const check_options &opt)
 			for (const auto &d : e.src.defined)
 				judged += (judged.empty() ? "" : ", ") + d.name + " (" + e.src.file.filename().string() + ":" +
 					  std::to_string(d.line) + ")";
-		const size_t rest = entry_point_names().size() - e.src.defined.size();
+		// The entry points the file leaves to the reference, by name when
+		// few (a tree's or a patch's: which ones it did not have).
+		std::vector<std::string> from_reference;
+		for (const auto &n : entry_point_names())
+			if (std::none_of(e.src.defined.begin(), e.src.defined.end(),
+					 [&](const definition &d) { return d.name == n; }))
+				from_reference.push_back(n);
+		std::string rest_text;
+		if (!from_reference.empty() && from_reference.size() <= 3) {
+			rest_text = "; from the reference: ";
+			for (size_t i = 0; i < from_reference.size(); i++)
+				rest_text += (i ? ", " : "") + from_reference[i];
+		} else if (!from_reference.empty()) {
+			rest_text = ", the other " + std::to_string(from_reference.size()) + " from the reference";
+		}
 		if (!builtin || opt.verbose) {
 			std::fprintf(tout, "    from the %s: %s%s\n", e.src.origin_kind.c_str(), judged.c_str(),
-				    rest ? (", the other " + std::to_string(rest) + " from the reference").c_str() : "");
+				     rest_text.c_str());
 			for (const auto &n : e.notes)
 				std::fprintf(tout, "    note: %s\n", n.c_str());
 			for (const auto &[d, n] : e.src.near_misses)

@@ -8,7 +8,7 @@ fixture=$1 verdict=$2
 shift 2
 run_bc shim check --no-proofs --seconds 0.2 --property-seconds 0 --fuzz-seconds 0 --out "$WORK/out" \
 	"$SRC/reference/tests/fixtures/shim/$fixture.c"
-[[ $verdict == pass ]] && expect_status shim 0 || expect_status shim 1
+if [[ $verdict == pass ]]; then expect_status shim 0; else expect_status shim 1; fi
 expect_output shim "^$fixture\.c +$verdict +$verdict +$verdict +$verdict"
 for regex in "$@"; do
 	expect_output shim "$regex"
