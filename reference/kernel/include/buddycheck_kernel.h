@@ -107,7 +107,6 @@ void bc_kernel_warn(const char *file, int line, const char *what, const char *co
 #define pr_info(...) ((void)0)
 #define pr_debug(...) ((void)0)
 #define might_sleep() ((void)0)
-#define lockdep_assert_held(l) ((void)0)
 
 /* ---- minmax.h (type-checked like the kernel's, via GNU statement expressions) ---- */
 #define min(x, y) ({ __typeof__(x) _mn1 = (x); __typeof__(y) _mn2 = (y); (void)(&_mn1 == &_mn2); _mn1 < _mn2 ? _mn1 : _mn2; })
