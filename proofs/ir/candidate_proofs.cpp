@@ -1,0 +1,229 @@
+// candidate-proofs: the chunk-loop obligations of proofs/README.md proved
+// on a candidate's own compiled code (ir_loop.hpp translates its loop).
+//
+//   candidate-proofs [--function NAME] [--only OBL,...] FILE.ll
+//
+// FILE.ll is the candidate compiled by clang -O1 -g with the shim's headers
+// (buddycheck compiles it; proofs/README.md, "Candidates").  For every
+// column (the presets and `any`) and obligation: proved, or a counterexample
+// as concrete values (the run pfn0/n0, the loop's state, the configuration,
+// the chunk), or "not proved: REASON" when the loop cannot be translated.
+// Obligations, over one iteration from any state of the loop's inductive
+// invariant Inv (pfn0 <= pos <= pfn0 + n0, pos + cnt == pfn0 + n0, pfn == pos),
+// for all 64-bit pfn0, n0 >= 1 with pfn0 + n0 not wrapping:
+//   entry      the loop is reached, nothing undefined before it
+//   defined    no undefined behaviour, BUG or WARN on any path
+//   one_chunk  exactly one __free_frozen_pages() per iteration
+//   alignment, fit, cap, section   of that chunk (as for bc::next_chunk)
+//   tiling     the chunk starts at pos; the next state is Inv with pos
+//              advanced by the chunk; the loop leaves only when the chunk
+//              was the rest of the run (so the chunks tile it, in order)
+//   progress   nr_pages drops every iteration (termination: at most n0)
+//   zero_exit  a loop that tests nr_pages before its body leaves at 0 pages
+//              without freeing (vacuous when it never gets there)
+//   maximality each chunk is the largest the alignment, count and cap allow
+//              (not a failure: "correct but not batched")
+// Last line: RESULT verdict=proved|refuted|not_proved refuted=OBL,...
+// not_maximal=COLUMNS reason=... ; exit 0 proved, 1 refuted, 2 not proved.
+#include "../proof.hpp"
+#include "ir_loop.hpp"
+
+#include "buddycheck/config.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+
+using namespace bc;
+
+namespace {
+
+struct column {
+	std::string name;
+	bool symbolic = false;
+	unsigned max_order = 0, shift = 0, pageblock = 0, page_shift = 12;
+};
+
+std::string hexs(uint64_t v)
+{
+	char b[32];
+	std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+	return b;
+}
+
+uint64_t value(const z3::model &m, const z3::expr &e) { return m.eval(e, true).get_numeral_uint64(); }
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::string file, function = "free_prepared_contig_range", only;
+	for (int i = 1; i < argc; i++) {
+		const std::string a = argv[i];
+		if (a == "--function" && i + 1 < argc)
+			function = argv[++i];
+		else if (a == "--only" && i + 1 < argc)
+			only = "," + std::string(argv[++i]) + ",";
+		else if (a[0] == '-') {
+			std::fprintf(stderr, "candidate-proofs: unknown option %s\n", a.c_str());
+			return 2;
+		} else
+			file = a;
+	}
+	if (file.empty()) {
+		std::fprintf(stderr, "usage: candidate-proofs [--function NAME] [--only OBL,...] FILE.ll\n");
+		return 2;
+	}
+	std::vector<column> cols;
+	for (const auto &name : preset_names()) {
+		const auto cfg = preset(name);
+		cols.push_back(
+			{name, false, cfg->max_page_order, cfg->pfn_section_shift(), cfg->pageblock_order, cfg->page_shift});
+	}
+	cols.push_back({"any", true});
+	const std::vector<std::string> names = {"entry",   "defined", "one_chunk", "alignment", "fit",       "cap",
+						"section", "tiling",  "progress",  "zero_exit", "maximality"};
+	auto selected = [&](const std::string &n) { return only.empty() || only.find("," + n + ",") != std::string::npos; };
+	const proofs::limits lim{100000000u, 300000u};
+
+	std::map<std::string, std::map<std::string, std::string>> table; // obligation -> column -> cell
+	std::set<std::string> refuted, not_maximal;
+	std::string reason;
+	std::vector<std::string> details;
+	for (const column &col : cols) {
+		z3::context c;
+		ir::config_terms cfg{col.symbolic ? c.bv_const("max_order", 32) : c.bv_val(col.max_order, 32),
+				     col.symbolic ? c.bv_const("shift", 32) : c.bv_val(col.shift, 32),
+				     col.symbolic ? c.bv_const("pageblock", 32) : c.bv_val(col.pageblock, 32),
+				     col.symbolic ? c.bv_const("page_shift", 32) : c.bv_val(col.page_shift, 32)};
+		const ir::loop_model m = ir::translate(c, file, function, cfg);
+		if (!m.ok) {
+			reason = m.reason;
+			break;
+		}
+		const z3::expr one = c.bv_val(1, 64), zero = c.bv_val(0, 64);
+		z3::expr config = c.bool_val(true);
+		if (col.symbolic)
+			config = z3::ule(cfg.max_order, c.bv_val(15, 32)) && z3::ule(c.bv_val(1, 32), cfg.shift) &&
+				 z3::ule(cfg.shift, c.bv_val(46, 32)) && z3::ule(cfg.pageblock, cfg.max_order) &&
+				 z3::ule(cfg.max_order, cfg.shift) && z3::ule(c.bv_val(12, 32), cfg.page_shift) &&
+				 z3::ule(cfg.page_shift, c.bv_val(16, 32));
+		const z3::expr run = config && m.n0 != zero && z3::ule(m.pfn0, ~m.n0);
+		const z3::expr inv = run && z3::ule(m.pfn0, m.pos) && z3::ule(m.pos, m.pfn0 + m.n0) &&
+				     m.pos + m.cnt == m.pfn0 + m.n0 && m.pfnv == m.pos;
+		const ir::iteration &s = m.step;
+		z3::expr sum = c.bv_val(0, 8), ev_pfn = zero, ev_order = zero;
+		for (auto it = s.chunks.rbegin(); it != s.chunks.rend(); ++it) {
+			sum = sum + z3::ite(it->when, c.bv_val(1, 8), c.bv_val(0, 8));
+			ev_pfn = z3::ite(it->when, it->pfn, ev_pfn);
+			ev_order = z3::ite(it->when, it->order, ev_order);
+		}
+		z3::expr no_ub = c.bool_val(true);
+		for (const auto &u : s.ub)
+			no_ub = no_ub && !u.when;
+		z3::expr no_entry_ub = c.bool_val(true);
+		for (const auto &u : m.entry_ub)
+			no_entry_ub = no_entry_ub && !u.when;
+		const z3::expr size = z3::shl(one, ev_order);
+		const z3::expr body = inv && m.cnt != zero; // a state the body runs from
+		const z3::expr chunk = body && sum == c.bv_val(1, 8) && z3::ult(ev_order, c.bv_val(64, 64));
+		const z3::expr maxo = z3::zext(cfg.max_order, 32), shift = z3::zext(cfg.shift, 32);
+		const z3::expr o1 = ev_order + one, size1 = z3::shl(one, o1);
+		// The loop sees 0 pages left only if an iteration continues with 0.
+		const z3::expr continues_at_zero = body && s.cont && s.next_cnt == zero;
+		struct query {
+			std::string name;
+			z3::expr assume, claim;
+		};
+		std::vector<query> qs = {
+			{"entry", run, m.enters && no_entry_ub},
+			{"defined", body, no_ub},
+			{"one_chunk", body, sum == c.bv_val(1, 8)},
+			{"alignment", chunk, (ev_pfn & (size - one)) == zero},
+			{"fit", chunk, size != zero && z3::ule(size, m.cnt)},
+			{"cap", chunk, z3::ule(ev_order, maxo)},
+			{"section", chunk, z3::lshr(ev_pfn, shift) == z3::lshr(ev_pfn + size - one, shift)},
+			{"tiling", chunk,
+			 ev_pfn == m.pos && (s.cont || s.exit) &&
+				 z3::implies(s.cont, s.next_pos == m.pos + size && s.next_cnt == m.cnt - size &&
+							     s.next_pfnv == s.next_pos) &&
+				 z3::implies(s.exit, size == m.cnt)},
+			{"progress", body && s.cont, z3::ult(s.next_cnt, m.cnt) && s.next_pos + s.next_cnt == m.pos + m.cnt},
+			{"zero_exit", inv && m.cnt == zero, sum == c.bv_val(0, 8) && s.exit && no_ub},
+			{"maximality", chunk,
+			 z3::uge(o1, c.bv_val(64, 64)) || (ev_pfn & (size1 - one)) != zero || z3::ugt(size1, m.cnt) ||
+				 z3::ugt(o1, maxo)},
+		};
+		for (auto &q : qs) {
+			if (!selected(q.name))
+				continue;
+			// zero_exit only for a loop that can get to 0 pages left.
+			if (q.name == "zero_exit") {
+				const proofs::outcome reach =
+					proofs::prove(c, "zero_reach/" + col.name, c.bool_val(true), !continues_at_zero, lim);
+				if (reach.v == proofs::verdict::proved) {
+					table[q.name][col.name] = "proved (never at 0)";
+					continue;
+				}
+			}
+			const proofs::outcome o = proofs::prove(c, q.name + "/" + col.name, q.assume, q.claim, lim);
+			std::string cellv = proofs::verdict_name(o.v);
+			if (o.v == proofs::verdict::counterexample && o.model) {
+				const z3::model &mm = *o.model;
+				std::string d = q.name + " [" + col.name + "]: pfn0=" + hexs(value(mm, m.pfn0)) +
+						" n0=" + hexs(value(mm, m.n0)) + " pos=" + hexs(value(mm, m.pos)) +
+						" cnt=" + hexs(value(mm, m.cnt));
+				if (col.symbolic)
+					d += " MAX_PAGE_ORDER=" + std::to_string(value(mm, cfg.max_order)) +
+					     " section_shift=" + std::to_string(value(mm, cfg.shift));
+				if (!s.chunks.empty())
+					d += " chunk pfn=" + hexs(value(mm, ev_pfn)) +
+					     " order=" + std::to_string(value(mm, ev_order)) +
+					     " chunks=" + std::to_string(value(mm, z3::zext(sum, 56)));
+				for (const auto &u : (q.name == "entry" ? m.entry_ub : s.ub))
+					if (mm.eval(u.when, true).is_true())
+						d += " undefined: " + u.what;
+				details.push_back(d);
+				if (q.name == "maximality") {
+					not_maximal.insert(col.name);
+					cellv = "not maximal";
+				} else {
+					refuted.insert(q.name);
+					cellv = "REFUTED";
+				}
+			} else if (o.v == proofs::verdict::unknown) {
+				refuted.insert(q.name + "(unknown)");
+				cellv = "unknown";
+			}
+			table[q.name][col.name] = cellv + " " + std::to_string(int(o.ms)) + "ms";
+		}
+	}
+	if (!reason.empty()) {
+		std::printf("%s: not proved: %s\n", file.c_str(), reason.c_str());
+		std::printf("RESULT verdict=not_proved refuted= not_maximal= reason=%s\n", reason.c_str());
+		return 2;
+	}
+	std::printf("%-12s", "obligation");
+	for (const auto &col : cols)
+		std::printf(" %-20s", col.name.c_str());
+	std::printf("\n");
+	for (const auto &n : names) {
+		if (!selected(n))
+			continue;
+		std::printf("%-12s", n.c_str());
+		for (const auto &col : cols)
+			std::printf(" %-20s", table[n][col.name].c_str());
+		std::printf("\n");
+	}
+	for (const auto &d : details)
+		std::printf("  %s\n", d.c_str());
+	std::string r, nm;
+	for (const auto &x : refuted)
+		r += (r.empty() ? "" : ",") + x;
+	for (const auto &x : not_maximal)
+		nm += (nm.empty() ? "" : ",") + x;
+	std::printf("RESULT verdict=%s refuted=%s not_maximal=%s reason=\n", refuted.empty() ? "proved" : "refuted", r.c_str(),
+		    nm.c_str());
+	return refuted.empty() ? 0 : 1;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# prove_candidate.sh CANDIDATE_PROOFS CC SOURCE_ROOT FILE.c [EXPECT...]:
+# compiles FILE.c as buddycheck compiles a candidate for its proofs (clang
+# -O1 -g, the shim's headers, free_prepared_contig_range kept out of line by
+# a noinline declaration before the file), runs candidate-proofs on the IR
+# and checks its RESULT line against each EXPECT (key=value: verdict=,
+# refuted=, not_maximal=; a value may be a regex).
+set -euo pipefail
+proofs=$1 cc=$2 src=$3 file=$4
+shift 4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+defines=""
+for n in free_prepared_contig_range __free_contig_range_common __free_contig_range __free_contig_frozen_range \
+	free_contig_range free_contig_frozen_range free_pages_bulk num_pages_contiguous; do
+	grep -Eq "^[a-z].*[^a-z_]$n\(" "$file" && defines+="#define BC_CANDIDATE_DEFINES_$n 1"$'\n'
+done
+storage=static
+grep -Eq '^static .*free_prepared_contig_range\(' "$file" || storage=""
+printf '%sstruct page;\n%s void free_prepared_contig_range(struct page *page, unsigned long nr_pages) __attribute__((noinline, used));\n#include "%s"\n' \
+	"$defines" "$storage" "$file" >"$work/wrapper.c"
+"$cc" -std=gnu11 -O1 -g -S -emit-llvm -I"$src/reference/kernel/include" -I"$src/reference/model/include" \
+	-I"$src/reference/kernel/mm" "$work/wrapper.c" -o "$work/candidate.ll"
+rc=0
+"$proofs" "$work/candidate.ll" >"$work/out" || rc=$?
+cat "$work/out"
+result=$(grep '^RESULT ' "$work/out")
+for e in "$@"; do
+	key=${e%%=*} want=${e#*=}
+	got=$(sed -E "s/.* $key=([^ ]*).*/\1/" <<<" ${result#RESULT }")
+	[[ $got =~ ^($want)$ ]] || { echo "prove_candidate: $(basename "$file"): $key=$got, expected $want"; exit 1; }
+done
+[[ $rc -le 2 ]] || { echo "prove_candidate: candidate-proofs exited $rc"; exit 1; }
+echo "prove_candidate: $(basename "$file"): ${result#RESULT }"
