@@ -10,7 +10,8 @@
 // the chunk), or "not proved: REASON" when the loop cannot be translated.
 // Obligations, over one iteration from any state of the loop's inductive
 // invariant Inv (pfn0 <= pos <= pfn0 + n0, pos + cnt == pfn0 + n0, pfn == pos),
-// for all 64-bit pfn0, n0 >= 1 with pfn0 + n0 not wrapping:
+// for all 64-bit pfn0, n0 >= 1 with pfn0 + n0 not wrapping and the run in
+// one section (the routine's contract with its caller):
 //   entry      the loop is reached, nothing undefined before it
 //   defined    no undefined behaviour, BUG or WARN on any path
 //   one_chunk  exactly one __free_frozen_pages() per iteration
@@ -30,6 +31,7 @@
 
 #include "buddycheck/config.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -53,6 +55,66 @@ std::string hexs(uint64_t v)
 }
 
 uint64_t value(const z3::model &m, const z3::expr &e) { return m.eval(e, true).get_numeral_uint64(); }
+
+// A counterexample buddycheck can run: a first call of the loop (pos ==
+// pfn0, so the state is the start of a run, reachable by definition) whose
+// run lies in one present section and one zone of a configuration the model
+// builds (the column's preset; for `any`, the configuration the solver chose,
+// with as many sections as the model's size allows).  For zero_exit, the
+// call whose first chunk leaves 0 pages and loops on.  "REPLAY
+// obligation=O column=C pfn=P count=N config=<trace config line>", or "".
+std::string replay_query(z3::context &c, const column &col, const ir::loop_model &m, const ir::config_terms &cfg,
+			 const std::string &obl, const z3::expr &assume, const z3::expr &claim, const z3::expr &continues_at_zero,
+			 const z3::model &first)
+{
+	config conf;
+	std::string line;
+	if (!col.symbolic) {
+		conf = *preset(col.name);
+		line = "config preset=" + col.name;
+	} else {
+		conf = *preset("small");
+		conf.max_page_order = unsigned(value(first, cfg.max_order));
+		conf.page_shift = unsigned(value(first, cfg.page_shift));
+		conf.pageblock_order = unsigned(value(first, cfg.pageblock));
+		const unsigned shift = unsigned(value(first, cfg.shift));
+		if (shift > 20)
+			return "";
+		conf.section_size_bits = shift + conf.page_shift;
+		conf.nr_sections = std::max<uint64_t>(1, std::min<uint64_t>(4, max_model_pfns >> shift));
+		conf.holes.clear();
+		default_zones(conf);
+		if (validate(conf))
+			return "";
+		line = "config preset=small page_shift=" + std::to_string(conf.page_shift) +
+		       " max_order=" + std::to_string(conf.max_page_order) +
+		       " pageblock_order=" + std::to_string(conf.pageblock_order) +
+		       " section_bits=" + std::to_string(conf.section_size_bits) +
+		       " sections=" + std::to_string(conf.nr_sections);
+	}
+	const unsigned shift = conf.pfn_section_shift();
+	const z3::expr one = c.bv_val(1, 64);
+	z3::expr in_zone = c.bool_val(false);
+	for (const auto &z : conf.zones)
+		in_zone =
+			in_zone || (z3::ule(c.bv_val(z.start_pfn, 64), m.pos) && z3::ule(m.pos + m.cnt, c.bv_val(z.end_pfn, 64)));
+	z3::expr present = c.bool_val(true);
+	for (uint64_t h : conf.holes)
+		present = present && z3::lshr(m.pos, c.bv_val(shift, 64)) != c.bv_val(h, 64);
+	const z3::expr runnable = m.pos == m.pfn0 && m.cnt == m.n0 && m.cnt != c.bv_val(0, 64) && in_zone && present &&
+				  z3::lshr(m.pos, c.bv_val(shift, 64)) == z3::lshr(m.pos + m.cnt - one, c.bv_val(shift, 64));
+	z3::expr pin = c.bool_val(true);
+	if (col.symbolic)
+		pin = cfg.max_order == c.bv_val(conf.max_page_order, 32) && cfg.shift == c.bv_val(shift, 32) &&
+		      cfg.pageblock == c.bv_val(conf.pageblock_order, 32) && cfg.page_shift == c.bv_val(conf.page_shift, 32);
+	const z3::expr bad = obl == "zero_exit" ? continues_at_zero : assume && !claim;
+	const proofs::outcome o =
+		proofs::prove(c, "replay/" + obl + "/" + col.name, runnable && pin, !bad, {100000000u, 300000u});
+	if (o.v != proofs::verdict::counterexample || !o.model)
+		return "";
+	return "REPLAY obligation=" + obl + " column=" + col.name + " pfn=" + hexs(value(*o.model, m.pos)) +
+	       " count=" + std::to_string(value(*o.model, m.cnt)) + " config=" + line;
+}
 
 } // namespace
 
@@ -91,6 +153,7 @@ int main(int argc, char **argv)
 	std::set<std::string> refuted, not_maximal;
 	std::string reason;
 	std::vector<std::string> details;
+	std::map<std::string, std::string> replays; // obligation -> its REPLAY line
 	for (const column &col : cols) {
 		z3::context c;
 		ir::config_terms cfg{col.symbolic ? c.bv_const("max_order", 32) : c.bv_val(col.max_order, 32),
@@ -109,7 +172,11 @@ int main(int argc, char **argv)
 				 z3::ule(cfg.shift, c.bv_val(46, 32)) && z3::ule(cfg.pageblock, cfg.max_order) &&
 				 z3::ule(cfg.max_order, cfg.shift) && z3::ule(c.bv_val(12, 32), cfg.page_shift) &&
 				 z3::ule(cfg.page_shift, c.bv_val(16, 32));
-		const z3::expr run = config && m.n0 != zero && z3::ule(m.pfn0, ~m.n0);
+		// The routine's contract: its caller hands it a run inside one
+		// section (__free_contig_range_common splits at section changes).
+		const z3::expr run =
+			config && m.n0 != zero && z3::ule(m.pfn0, ~m.n0) &&
+			z3::lshr(m.pfn0, z3::zext(cfg.shift, 32)) == z3::lshr(m.pfn0 + m.n0 - one, z3::zext(cfg.shift, 32));
 		const z3::expr inv = run && z3::ule(m.pfn0, m.pos) && z3::ule(m.pos, m.pfn0 + m.n0) &&
 				     m.pos + m.cnt == m.pfn0 + m.n0 && m.pfnv == m.pos;
 		const ir::iteration &s = m.step;
@@ -185,6 +252,11 @@ int main(int argc, char **argv)
 					if (mm.eval(u.when, true).is_true())
 						d += " undefined: " + u.what;
 				details.push_back(d);
+				if (q.name != "maximality" && !replays.count(q.name))
+					if (std::string line = replay_query(c, col, m, cfg, q.name, q.assume, q.claim,
+									    continues_at_zero, mm);
+					    !line.empty())
+						replays[q.name] = line;
 				if (q.name == "maximality") {
 					not_maximal.insert(col.name);
 					cellv = "not maximal";
@@ -218,6 +290,12 @@ int main(int argc, char **argv)
 	}
 	for (const auto &d : details)
 		std::printf("  %s\n", d.c_str());
+	for (const auto &x : refuted)
+		if (x.find('(') == std::string::npos)
+			std::printf("%s\n", replays.count(x) ? replays[x].c_str()
+							     : ("REPLAY obligation=" + x +
+								" none: no counterexample fits a model buddycheck can run")
+								       .c_str());
 	std::string r, nm;
 	for (const auto &x : refuted)
 		r += (r.empty() ? "" : ",") + x;
