@@ -22,7 +22,7 @@
  * short default run does not build such an array (properties=pass).
  * The finding is pfn_valid: the range reaches the pfn of the hole.
  *
- * buddycheck-expect: flat=pass vmemmap=pass sparse=counterexample sparse-hotplug=pass fuzz=found properties=pass
+ * buddycheck-expect: flat=pass vmemmap=pass sparse=counterexample sparse-hotplug=pass fuzz=found properties=pass proofs=reference
  */
 #include <linux/mm.h>
 

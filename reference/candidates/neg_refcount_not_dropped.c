@@ -20,7 +20,7 @@
  * It defines only __free_contig_range(); buddycheck fills the other entry points
  * with the reference's own, so the defect is the only difference.
  *
- * buddycheck-expect: flat=counterexample vmemmap=counterexample sparse=counterexample sparse-hotplug=counterexample fuzz=found properties=falsified
+ * buddycheck-expect: flat=counterexample vmemmap=counterexample sparse=counterexample sparse-hotplug=counterexample fuzz=found properties=falsified proofs=reference
  */
 #include <linux/mm.h>
 #include <linux/gfp.h>

@@ -21,7 +21,7 @@
  * vmalloc arrays straddle a hole and the fuzzers; the stateful property's
  * short default run does not build such an array (properties=pass).
  *
- * buddycheck-expect: flat=pass vmemmap=pass sparse=counterexample sparse-hotplug=pass fuzz=found properties=pass
+ * buddycheck-expect: flat=pass vmemmap=pass sparse=counterexample sparse-hotplug=pass fuzz=found properties=pass proofs=reference
  */
 #include <linux/mm.h>
 #include <linux/gfp.h>

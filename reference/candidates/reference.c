@@ -4,7 +4,7 @@
  * order-0 pages efficiently" (v6), written from the series' semantics in the
  * style of mm/page_alloc.c.
  *
- * buddycheck-expect: flat=pass vmemmap=pass sparse=pass sparse-hotplug=pass fuzz=clean properties=pass
+ * buddycheck-expect: flat=pass vmemmap=pass sparse=pass sparse-hotplug=pass fuzz=clean properties=pass proofs=proved
  */
 #include <linux/mm.h>
 #include <linux/gfp.h>

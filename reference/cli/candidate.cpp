@@ -595,6 +595,12 @@ std::vector<std::string> missing_symbols(const std::string &compiler_output)
 	return out;
 }
 
+std::string toolchain_fingerprint()
+{
+	const toolchain &t = load_toolchain();
+	return "cc " + compiler_identity(t.cc) + "\nshim " + includes_fingerprint(t) + "\n";
+}
+
 int report_build_failure(const build_result &b, const std::string &name)
 {
 	std::fputs(b.output.c_str(), stderr);

@@ -71,6 +71,10 @@ int report_build_failure(const build_result &b, const std::string &name);
 // does not provide" (each name once, at its first use).
 std::vector<std::string> missing_symbols(const std::string &compiler_output);
 
+// What every build of a candidate depends on besides its text (the
+// compiler, the shim's headers), for cache stamps.
+std::string toolchain_fingerprint();
+
 // The candidate's runner (recipe "runner") or bench binary ("bench").
 build_result build_candidate(const candidate_source &c, const std::string &recipe_name);
 // Its libFuzzer binary for target "differential" or "bulk", linked with the

@@ -128,7 +128,8 @@ proofs_result run_proofs(const fs::path &run_dir)
 		bin = load_toolchain().proofs;
 	if (bin.empty() || access(bin.c_str(), X_OK) != 0) {
 		p.own_failure = true;
-		p.line = "proofs: ERROR: cannot run the proofs: " + (bin.empty() ? std::string("(no proofs binary in this build)") : bin.string()) +
+		p.line = "reference chunk routine (self-check): ERROR: cannot run the proofs: " +
+			 (bin.empty() ? std::string("(no proofs binary in this build)") : bin.string()) +
 			 " is not an executable (buddycheck's own failure: build the proofs target)";
 		return p;
 	}
@@ -159,7 +160,8 @@ proofs_result run_proofs(const fs::path &run_dir)
 	const fs::path shown = run_dir / "proofs.log";
 	if (!l.ok || result.empty()) {
 		p.own_failure = true;
-		p.line = "proofs: ERROR (no result: the proofs binary " + (outcome.empty() ? l.error : outcome) + "; see " + shown.string() + ")";
+		p.line = "reference chunk routine (self-check): ERROR (no result: the proofs binary " +
+			 (outcome.empty() ? l.error : outcome) + "; see " + shown.string() + ")";
 		return p;
 	}
 	auto f = [&](const char *k) { return field(result, k); };
@@ -167,14 +169,18 @@ proofs_result run_proofs(const fs::path &run_dir)
 	const double seconds = std::strtod(f("wall_ms").c_str(), nullptr) / 1000;
 	char b[512];
 	if (p.pass)
-		std::snprintf(b, sizeof b, "proofs: %s obligations x %s configurations proved, %s mutants x %s refuted (%s%.1f s)",
-			      f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
-			      l.built ? "" : "cached: this build's proofs ran once, in ", seconds);
+		std::snprintf(
+			b, sizeof b,
+			"reference chunk routine (self-check): %s obligations x %s configurations proved, %s mutants x %s refuted (%s%.1f s)",
+			f("obligations").c_str(), f("configurations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
+			l.built ? "" : "cached: this build's proofs ran once, in ", seconds);
 	else
-		std::snprintf(b, sizeof b,
-			      "proofs: FAILED: %s cells of %s obligations and %s mutants x %s configurations (an obligation not "
-			      "proved or a mutant not refuted; see %s)",
-			      f("failed").c_str(), f("obligations").c_str(), f("mutants").c_str(), f("configurations").c_str(), shown.string().c_str());
+		std::snprintf(
+			b, sizeof b,
+			"reference chunk routine (self-check): FAILED: %s cells of %s obligations and %s mutants x %s configurations (an obligation not "
+			"proved or a mutant not refuted; see %s)",
+			f("failed").c_str(), f("obligations").c_str(), f("mutants").c_str(), f("configurations").c_str(),
+			shown.string().c_str());
 	p.line = b;
 	return p;
 }
@@ -454,7 +460,8 @@ void add_check_command(CLI::App &app, check_options &opt)
 		"check",
 		"Check candidate C files (default: the built-in candidates) against the naive per-page oracle: "
 		"the golden traces and a randomized campaign under each memory model, the stateful property, "
-		"the fuzz targets (each cell under its limits), then the proofs of the chunk routine; prints the verdict table");
+		"the fuzz targets (each cell under its limits), the Z3 proofs of the candidate's compiled chunk loop, and "
+		"the self-check proofs of the reference's chunk routine; prints the verdict table");
 	c->footer(
 		std::string(
 			"Inputs:\n"
@@ -496,7 +503,8 @@ void add_check_command(CLI::App &app, check_options &opt)
 	c->add_option("--cell-memory-mb", opt.cell_memory_mb, "resident memory limit of one cell's processes, MiB")
 		->check(CLI::Range(uint64_t(64), uint64_t(1) << 20))
 		->capture_default_str();
-	c->add_flag("--no-proofs", opt.no_proofs, "skip the Z3 proofs of the reference's chunk routine");
+	c->add_flag("--no-proofs", opt.no_proofs,
+		    "skip the Z3 proofs: the proofs column (the candidate's chunk loop) and the reference's self-check");
 	c->add_flag("--require-batched", opt.require_batched, "not-batched is a finding (for a patch that claims to batch)");
 	c->add_flag("-v,--verbose", opt.verbose, "every finding in full, and what was judged");
 	c->add_option("--format", opt.format, "text: the table; json: the table, every finding and the timings as JSON on stdout "

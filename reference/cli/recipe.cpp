@@ -69,6 +69,7 @@ toolchain load()
 	if (const char *e = std::getenv("BUDDYCHECK_SOURCE_DIR"); e && *e)
 		t.data_dir = e; // the tests' stand-in trees
 	t.proofs = path("proofs");
+	t.candidate_proofs = path("candidate_proofs");
 	t.bench_binary = path("bench_binary");
 	for (const auto &[name, r] : j.at("recipes").items()) {
 		recipe x;

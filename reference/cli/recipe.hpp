@@ -24,6 +24,7 @@ struct toolchain {
 	std::vector<std::string> includes;
 	std::filesystem::path data_dir; // corpus/, reference/candidates/
 	std::filesystem::path proofs, bench_binary;
+	std::filesystem::path candidate_proofs; // proofs/ir: the obligations on a candidate's compiled code
 	std::map<std::string, recipe> recipes;
 	std::filesystem::path fuzz_source_dir;
 	std::vector<std::string> fuzz_cmake_args, fuzz_targets;

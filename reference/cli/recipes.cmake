@@ -46,6 +46,7 @@ function(bc_recipes_json out mode)
     set(bench "${lib}/libbuddycheck_bench.a")
     set(bench_main "${lib}/libbuddycheck_bench_candidate_main.a")
     set(proofs "@PREFIX@/${CMAKE_INSTALL_LIBEXECDIR}/buddycheck/proofs")
+    set(candidate_proofs "@PREFIX@/${CMAKE_INSTALL_LIBEXECDIR}/buddycheck/candidate-proofs")
     set(bench_bin "@PREFIX@/${CMAKE_INSTALL_LIBEXECDIR}/buddycheck/buddycheck-bench")
     set(includes "${inc}/kernel" "${inc}/model" "${inc}/mm")
   else()
@@ -59,6 +60,10 @@ function(bc_recipes_json out mode)
     set(bench_main "")
     set(bench_bin "")
     set(proofs "")
+    set(candidate_proofs "")
+    if(TARGET candidate-proofs)
+      set(candidate_proofs "$<TARGET_FILE:candidate-proofs>")
+    endif()
     if(TARGET buddycheck_bench)
       set(bench "$<TARGET_FILE:buddycheck_bench>")
       set(bench_main "$<TARGET_FILE:buddycheck_bench_candidate_main>")
@@ -103,6 +108,7 @@ function(bc_recipes_json out mode)
   \"includes\": ${j_includes},
   \"data_dir\": \"${data}\",
   \"proofs\": \"${proofs}\",
+  \"candidate_proofs\": \"${candidate_proofs}\",
   \"bench_binary\": \"${bench_bin}\",
   \"recipes\": {
     \"runner\": {\"cflags\": ${j_runner_cflags}, \"ldflags\": ${j_runner_ldflags}, \"libs\": ${j_runner_libs}},

@@ -52,6 +52,24 @@ std::string rule_statement(const std::string &rule)
 		{"UBSan", "No undefined behaviour (UndefinedBehaviorSanitizer) in the candidate's code."},
 		{"libFuzzer", "The fuzz target does not crash, hang or exhaust memory on any input."},
 	};
+	// The proofs column's obligations (proofs/README.md, Candidates).
+	static const std::map<std::string, std::string> proof = {
+		{"entry", "The chunk loop is reached for every run, with nothing undefined before it."},
+		{"defined", "No path of the chunk loop has undefined behaviour, a BUG or a WARN."},
+		{"one_chunk", "Each iteration of the chunk loop frees exactly one chunk."},
+		{"alignment", "Each chunk the loop frees is naturally aligned."},
+		{"fit", "Each chunk fits in the pages left of the run."},
+		{"cap", "Each chunk has order <= MAX_PAGE_ORDER."},
+		{"section", "Each chunk lies in one memory section."},
+		{"tiling", "The chunks start where the last one ended and the loop stops exactly at the end of the run."},
+		{"progress", "nr_pages drops with every chunk, so the loop ends."},
+		{"zero_exit", "With no pages left the loop frees nothing and ends."},
+	};
+	if (rule.rfind("proof:", 0) == 0) {
+		auto p = proof.find(rule.substr(6));
+		return "Proved on the candidate's compiled chunk loop for every input: " +
+		       (p == proof.end() ? rule.substr(6) + " holds." : p->second);
+	}
 	auto it = s.find(rule);
 	return it == s.end() ? "The check named " + rule + " holds." : it->second;
 }

@@ -453,6 +453,8 @@ std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt)
 		v.push_back(std::make_unique<properties_stage>());
 	if (opt.fuzz_seconds > 0)
 		v.push_back(std::make_unique<fuzz_stage>());
+	if (!opt.no_proofs)
+		v.push_back(make_proofs_stage());
 	return v;
 }
 

@@ -53,6 +53,10 @@ struct stage {
 	virtual cell run(const candidate_ctx &c) const = 0;
 };
 
+// The proofs column (proofs_stage.cpp): the chunk-loop obligations on the
+// candidate's compiled code.
+std::unique_ptr<stage> make_proofs_stage();
+
 // The stages `check` runs, in column order, for these options.
 std::vector<std::unique_ptr<stage>> check_stages(const check_options &opt);
 // The same checks one stage a part, for `mutate --every-stage`: the golden
