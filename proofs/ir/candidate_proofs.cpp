@@ -32,14 +32,25 @@
 #include "buddycheck/config.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 
 using namespace bc;
 
 namespace {
+
+struct col_out {
+	std::map<std::string, std::string> cells; // obligation -> cell
+	std::vector<std::string> details;
+	std::map<std::string, std::string> replays;
+	std::set<std::string> refuted;
+	bool not_maximal = false;
+	std::string reason;
+};
 
 struct column {
 	std::string name;
@@ -154,7 +165,7 @@ int main(int argc, char **argv)
 	std::string reason;
 	std::vector<std::string> details;
 	std::map<std::string, std::string> replays; // obligation -> its REPLAY line
-	for (const column &col : cols) {
+	auto run_column = [&](const column &col, col_out &out) {
 		z3::context c;
 		ir::config_terms cfg{col.symbolic ? c.bv_const("max_order", 32) : c.bv_val(col.max_order, 32),
 				     col.symbolic ? c.bv_const("shift", 32) : c.bv_val(col.shift, 32),
@@ -162,8 +173,8 @@ int main(int argc, char **argv)
 				     col.symbolic ? c.bv_const("page_shift", 32) : c.bv_val(col.page_shift, 32)};
 		const ir::loop_model m = ir::translate(c, file, function, cfg);
 		if (!m.ok) {
-			reason = m.reason;
-			break;
+			out.reason = m.reason;
+			return;
 		}
 		const z3::expr one = c.bv_val(1, 64), zero = c.bv_val(0, 64);
 		z3::expr config = c.bool_val(true);
@@ -230,7 +241,7 @@ int main(int argc, char **argv)
 				const proofs::outcome reach =
 					proofs::prove(c, "zero_reach/" + col.name, c.bool_val(true), !continues_at_zero, lim);
 				if (reach.v == proofs::verdict::proved) {
-					table[q.name][col.name] = "proved (never at 0)";
+					out.cells[q.name] = "proved (never at 0)";
 					continue;
 				}
 			}
@@ -251,25 +262,54 @@ int main(int argc, char **argv)
 				for (const auto &u : (q.name == "entry" ? m.entry_ub : s.ub))
 					if (mm.eval(u.when, true).is_true())
 						d += " undefined: " + u.what;
-				details.push_back(d);
-				if (q.name != "maximality" && !replays.count(q.name))
+				out.details.push_back(d);
+				if (q.name != "maximality" && !out.replays.count(q.name))
 					if (std::string line = replay_query(c, col, m, cfg, q.name, q.assume, q.claim,
 									    continues_at_zero, mm);
 					    !line.empty())
-						replays[q.name] = line;
+						out.replays[q.name] = line;
 				if (q.name == "maximality") {
-					not_maximal.insert(col.name);
+					out.not_maximal = true;
 					cellv = "not maximal";
 				} else {
-					refuted.insert(q.name);
+					out.refuted.insert(q.name);
 					cellv = "REFUTED";
 				}
 			} else if (o.v == proofs::verdict::unknown) {
-				refuted.insert(q.name + "(unknown)");
+				out.refuted.insert(q.name + "(unknown)");
 				cellv = "unknown";
 			}
-			table[q.name][col.name] = cellv + " " + std::to_string(int(o.ms)) + "ms";
+			out.cells[q.name] = cellv + " " + std::to_string(int(o.ms)) + "ms";
 		}
+	};
+	// The columns on every core (each its own Z3 and LLVM context), merged
+	// in column order: the same output however the threads ran.
+	std::vector<col_out> outs(cols.size());
+	{
+		std::atomic<size_t> next = 0;
+		auto worker = [&] {
+			for (size_t k; (k = next++) < cols.size();)
+				run_column(cols[k], outs[k]);
+		};
+		const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
+		std::vector<std::thread> pool;
+		for (unsigned i = 0; i < n; i++)
+			pool.emplace_back(worker);
+		for (auto &t : pool)
+			t.join();
+	}
+	for (size_t k = 0; k < cols.size(); k++) {
+		const col_out &o = outs[k];
+		if (!o.reason.empty() && reason.empty())
+			reason = o.reason;
+		for (const auto &[obl, cellv] : o.cells)
+			table[obl][cols[k].name] = cellv;
+		details.insert(details.end(), o.details.begin(), o.details.end());
+		for (const auto &[obl, line] : o.replays)
+			replays.emplace(obl, line);
+		refuted.insert(o.refuted.begin(), o.refuted.end());
+		if (o.not_maximal)
+			not_maximal.insert(cols[k].name);
 	}
 	if (!reason.empty()) {
 		std::printf("%s: not proved: %s\n", file.c_str(), reason.c_str());
