@@ -35,7 +35,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <cctype>
+#include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -66,6 +69,38 @@ std::string hexs(uint64_t v)
 }
 
 uint64_t value(const z3::model &m, const z3::expr &e) { return m.eval(e, true).get_numeral_uint64(); }
+
+// --emit-smt2 DIR: every query also as a standalone QF_BV file
+// "<z3 answer>.<query>.smt2" and a line of DIR/MANIFEST, for cvc5
+// (proofs/cvc5_check.sh), as the reference's proofs do.
+std::string emit_dir;
+std::vector<std::string> emitted;
+std::mutex emitted_lock;
+
+proofs::outcome prove_and_emit(z3::context &c, const std::string &name, const z3::expr &assume, const z3::expr &claim,
+			       const proofs::limits &lim)
+{
+	proofs::outcome o = proofs::prove(c, name, assume, claim, lim);
+	if (emit_dir.empty())
+		return o;
+	const char *answer = o.v == proofs::verdict::proved           ? "unsat"
+			     : o.v == proofs::verdict::counterexample ? "sat"
+								      : "unknown";
+	z3::solver s(c);
+	s.add(assume);
+	s.add(!claim);
+	std::string text = "(set-logic QF_BV)\n" + s.to_smt2(answer);
+	if (text.find("(check-sat)") == std::string::npos)
+		text += "(check-sat)\n";
+	std::string file = std::string(answer) + ".";
+	for (char ch : name)
+		file += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '.';
+	file += ".smt2";
+	std::ofstream(emit_dir + "/" + file) << text;
+	std::lock_guard<std::mutex> hold(emitted_lock);
+	emitted.push_back(std::string(answer) + " " + file);
+	return o;
+}
 
 // A counterexample buddycheck can run: a first call of the loop (pos ==
 // pfn0, so the state is the start of a run, reachable by definition) whose
@@ -138,6 +173,8 @@ int main(int argc, char **argv)
 			function = argv[++i];
 		else if (a == "--only" && i + 1 < argc)
 			only = "," + std::string(argv[++i]) + ",";
+		else if (a == "--emit-smt2" && i + 1 < argc)
+			emit_dir = argv[++i];
 		else if (a[0] == '-') {
 			std::fprintf(stderr, "candidate-proofs: unknown option %s\n", a.c_str());
 			return 2;
@@ -145,7 +182,7 @@ int main(int argc, char **argv)
 			file = a;
 	}
 	if (file.empty()) {
-		std::fprintf(stderr, "usage: candidate-proofs [--function NAME] [--only OBL,...] FILE.ll\n");
+		std::fprintf(stderr, "usage: candidate-proofs [--function NAME] [--only OBL,...] [--emit-smt2 DIR] FILE.ll\n");
 		return 2;
 	}
 	std::vector<column> cols;
@@ -245,7 +282,7 @@ int main(int argc, char **argv)
 					continue;
 				}
 			}
-			const proofs::outcome o = proofs::prove(c, q.name + "/" + col.name, q.assume, q.claim, lim);
+			const proofs::outcome o = prove_and_emit(c, q.name + "/" + col.name, q.assume, q.claim, lim);
 			std::string cellv = proofs::verdict_name(o.v);
 			if (o.v == proofs::verdict::counterexample && o.model) {
 				const z3::model &mm = *o.model;
@@ -310,6 +347,12 @@ int main(int argc, char **argv)
 		refuted.insert(o.refuted.begin(), o.refuted.end());
 		if (o.not_maximal)
 			not_maximal.insert(cols[k].name);
+	}
+	if (!emit_dir.empty()) {
+		std::sort(emitted.begin(), emitted.end());
+		std::ofstream man(emit_dir + "/MANIFEST");
+		for (const auto &e : emitted)
+			man << e << "\n";
 	}
 	if (!reason.empty()) {
 		std::printf("%s: not proved: %s\n", file.c_str(), reason.c_str());

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# prove_candidate.sh CANDIDATE_PROOFS CC SOURCE_ROOT FILE.c [EXPECT...]:
+# prove_candidate.sh [--emit-smt2 DIR] CANDIDATE_PROOFS CC SOURCE_ROOT FILE.c [EXPECT...]:
 # compiles FILE.c as buddycheck compiles a candidate for its proofs (clang
 # -O1 -g, the shim's headers, free_prepared_contig_range kept out of line by
 # a noinline declaration before the file), runs candidate-proofs on the IR
 # and checks its RESULT line against each EXPECT (key=value: verdict=,
 # refuted=, not_maximal=; a value may be a regex).
 set -euo pipefail
+emit=()
+if [[ ${1:-} == --emit-smt2 ]]; then
+	rm -rf "$2" && mkdir -p "$2"
+	emit=(--emit-smt2 "$2")
+	shift 2
+fi
 proofs=$1 cc=$2 src=$3 file=$4
 shift 4
 work=$(mktemp -d)
@@ -22,7 +28,7 @@ printf '%sstruct page;\n%s void free_prepared_contig_range(struct page *page, un
 "$cc" -std=gnu11 -O1 -g -S -emit-llvm -I"$src/reference/kernel/include" -I"$src/reference/model/include" \
 	-I"$src/reference/kernel/mm" "$work/wrapper.c" -o "$work/candidate.ll"
 rc=0
-"$proofs" "$work/candidate.ll" >"$work/out" || rc=$?
+"$proofs" "${emit[@]}" "$work/candidate.ll" >"$work/out" || rc=$?
 cat "$work/out"
 result=$(grep '^RESULT ' "$work/out")
 for e in "$@"; do
