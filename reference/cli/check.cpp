@@ -478,6 +478,9 @@ void add_check_command(CLI::App &app, check_options &opt)
 			"  the property (--property-seconds 1): 105, each shrunk to its shortest history;\n"
 			"  the fuzzers (--fuzz-seconds 5 each, by the clock, under ASan/UBSan): differential 106, bulk 103.\n"
 			"  A runaway loop is found by the first stage's limit; the efficiency verdict finds 7 more (not-batched).\n"
+			"  the proofs column (Z3 on the candidate's compiled chunk loop; 2-9 s cold, cached per candidate): every\n"
+			"    64-bit input and configuration for that loop, where the other stages try some; a refutation counts only\n"
+			"    when its counterexample also fails on the candidate under the model.\n"
 			"  'buddycheck mutate --every-stage FILE.c' measures the same for your own patch.\n\n") +
 		c->get_footer());
 	c->add_option("FILE.c", opt.files,
