@@ -30,6 +30,9 @@
 #include "ir_loop.hpp"
 
 #include "buddycheck/config.hpp"
+#include "buddycheck/page.h"
+
+#include <cstddef>
 
 #include <algorithm>
 #include <atomic>
@@ -162,6 +165,213 @@ std::string replay_query(z3::context &c, const column &col, const ir::loop_model
 	       " count=" + std::to_string(value(*o.model, m.cnt)) + " config=" + line;
 }
 
+// --function __free_contig_range_common: the run splitting (README,
+// "Candidates").  Per column, over one iteration of the per-page loop from
+// any state of its invariant: no run open, or the open run is [start, p)
+// (p = pfn0 + i, the page about to be looked at), inside one section, with
+// start_sec its section.  What the model guarantees of the struct page
+// fields the loop reads is stated for each read: the section number in
+// page->flags is the pfn's (classic SPARSEMEM), no page is compound.
+int run_split_main(const std::string &file, const std::vector<column> &cols, const std::string &only)
+{
+	const std::vector<std::string> names = {"split_entry",   "split_defined", "split_calls", "split_flush",    "split_cases",
+						"split_section", "split_step",    "split_end",   "split_inductive"};
+	auto selected = [&](const std::string &n) { return only.empty() || only.find("," + n + ",") != std::string::npos; };
+	const proofs::limits lim{100000000u, 300000u};
+	std::map<std::string, std::map<std::string, std::string>> table;
+	std::set<std::string> refuted;
+	std::vector<std::string> details;
+	std::string reason;
+	auto run_column = [&](const column &col, col_out &out) {
+		z3::context c;
+		ir::config_terms cfg{col.symbolic ? c.bv_const("max_order", 32) : c.bv_val(col.max_order, 32),
+				     col.symbolic ? c.bv_const("shift", 32) : c.bv_val(col.shift, 32),
+				     col.symbolic ? c.bv_const("pageblock", 32) : c.bv_val(col.pageblock, 32),
+				     col.symbolic ? c.bv_const("page_shift", 32) : c.bv_val(col.page_shift, 32)};
+		const ir::split_model m = ir::translate_run_split(c, file, cfg);
+		if (!m.ok) {
+			out.reason = m.reason;
+			return;
+		}
+		const z3::expr one = c.bv_val(1, 64), zero = c.bv_val(0, 64), shift = z3::zext(cfg.shift, 32);
+		z3::expr config = c.bool_val(true);
+		if (col.symbolic)
+			config = z3::ule(cfg.max_order, c.bv_val(15, 32)) && z3::ule(c.bv_val(1, 32), cfg.shift) &&
+				 z3::ule(cfg.shift, c.bv_val(46, 32)) && z3::ule(cfg.pageblock, cfg.max_order) &&
+				 z3::ule(cfg.max_order, cfg.shift);
+		auto sec_of = [&](const z3::expr &pfn) { return z3::lshr(pfn, shift); };
+		// The model's struct page fields, at each read.
+		z3::expr fields = c.bool_val(true);
+		for (const auto &r : m.reads) {
+			const unsigned w = r.value.get_sort().bv_size();
+			if (r.field == "@" + std::to_string(offsetof(struct page, flags)) && w == 64)
+				fields = fields && z3::lshr(r.value, c.bv_val(BC_SECTIONS_PGSHIFT, 64)) == sec_of(r.pfn) &&
+					 (r.value & c.bv_val(uint64_t(1) << PG_head, 64)) == zero;
+			else if (r.field == "@" + std::to_string(offsetof(struct page, compound_head)) && w == 64)
+				fields = fields && (r.value & one) == zero;
+		}
+		const z3::expr p = m.pfn0 + m.i;
+		const z3::expr open = m.start != m.nullv;
+		const z3::expr run = config && m.n0 != zero && z3::ule(m.pfn0, ~m.n0) && m.pfn0 + m.n0 != m.nullv;
+		const z3::expr inv = run && z3::ult(m.i, m.n0) &&
+				     z3::implies(open, z3::ule(m.pfn0, m.start) && z3::ult(m.start, p) &&
+							       m.sec == sec_of(m.start) && sec_of(p - one) == m.sec);
+		const z3::expr R = c.function("refcount_drops_to_zero", c.bv_sort(64), c.bool_sort())(p);
+		const z3::expr P = c.function("prepare_succeeds", c.bv_sort(64), c.bool_sort())(p);
+		const z3::expr good = (m.frozen || R) && P;
+		z3::expr no_ub = c.bool_val(true);
+		for (const auto &u : m.ub)
+			no_ub = no_ub && !u.when;
+		z3::expr calls_ok = c.bool_val(true), nprep = c.bv_val(0, 8), nref = c.bv_val(0, 8);
+		z3::expr nflush = c.bv_val(0, 8), f_start = zero, f_len = zero;
+		for (const auto &k : m.calls) {
+			const z3::expr once = z3::ite(k.when, c.bv_val(1, 8), c.bv_val(0, 8));
+			if (k.fn == "free_pages_prepare") {
+				calls_ok = calls_ok && z3::implies(k.when, k.page == p && (m.frozen || R));
+				nprep = nprep + once;
+			} else if (k.fn == "put_page_testzero") {
+				calls_ok = calls_ok && z3::implies(k.when, k.page == p && !m.frozen);
+				nref = nref + once;
+			} else {
+				nflush = nflush + once;
+				f_start = z3::ite(k.when, k.page, f_start);
+				f_len = z3::ite(k.when, k.len, f_len);
+			}
+		}
+		calls_ok = calls_ok && z3::ule(nprep, c.bv_val(1, 8)) && z3::ule(nref, c.bv_val(1, 8));
+		z3::expr nfinal = c.bv_val(0, 8), a_start = zero, a_len = zero;
+		for (const auto &k : m.after_calls)
+			if (k.fn == "free_prepared_contig_range") {
+				nfinal = nfinal + z3::ite(k.when, c.bv_val(1, 8), c.bv_val(0, 8));
+				a_start = z3::ite(k.when, k.page, a_start);
+				a_len = z3::ite(k.when, k.len, a_len);
+			}
+		bool after_other = false;
+		for (const auto &k : m.after_calls)
+			after_other |= k.fn != "free_prepared_contig_range";
+		const z3::expr one8 = c.bv_val(1, 8), zero8 = c.bv_val(0, 8);
+		const z3::expr same_sec = sec_of(p) == m.sec;
+		const z3::expr base = inv && fields;
+		struct query {
+			std::string name;
+			z3::expr assume, claim;
+		};
+		z3::expr entry_ok = m.enters && c.bool_val(m.entry_calls.empty());
+		for (const auto &u : m.entry_ub)
+			entry_ok = entry_ok && !u.when;
+		std::vector<query> qs = {
+			{"split_entry", run, entry_ok},
+			{"split_defined", base, no_ub},
+			{"split_calls", base, calls_ok},
+			{"split_flush", base,
+			 z3::ule(nflush, one8) &&
+				 z3::implies(nflush == one8, open && f_start == m.start && f_len == p - m.start)},
+			{"split_cases", base,
+			 z3::implies(good && open && same_sec,
+				     nflush == zero8 && m.next_start == m.start && m.next_sec == m.sec) &&
+				 z3::implies(good && open && !same_sec,
+					     nflush == one8 && m.next_start == p && m.next_sec == sec_of(p)) &&
+				 z3::implies(good && !open, nflush == zero8 && m.next_start == p && m.next_sec == sec_of(p)) &&
+				 z3::implies(!good && open, nflush == one8 && m.next_start == m.nullv) &&
+				 z3::implies(!good && !open, nflush == zero8 && m.next_start == m.nullv)},
+			{"split_section", base,
+			 z3::implies(nflush == one8, f_len != zero && sec_of(f_start) == sec_of(f_start + f_len - one))},
+			{"split_step", base,
+			 (m.cont || m.exit) && z3::implies(m.cont, m.next_i == m.i + one && z3::ult(m.i + one, m.n0)) &&
+				 z3::implies(m.exit, m.i + one == m.n0)},
+			{"split_end", base && m.exit,
+			 c.bool_val(!after_other) &&
+				 z3::ite(m.next_start != m.nullv,
+					 nfinal == one8 && a_start == m.next_start && a_len == m.pfn0 + m.n0 - m.next_start,
+					 nfinal == zero8)},
+			// The induction: a state the loop goes on from satisfies the
+			// invariant again (so every open run stays in one section).
+			{"split_inductive", base && m.cont,
+			 z3::ult(m.next_i, m.n0) &&
+				 z3::implies(m.next_start != m.nullv,
+					     z3::ule(m.pfn0, m.next_start) && z3::ult(m.next_start, m.pfn0 + m.next_i) &&
+						     m.next_sec == sec_of(m.next_start) &&
+						     sec_of(m.pfn0 + m.next_i - one) == m.next_sec)},
+		};
+		for (auto &q : qs) {
+			if (!selected(q.name))
+				continue;
+			const proofs::outcome o = prove_and_emit(c, q.name + "/" + col.name, q.assume, q.claim, lim);
+			std::string cellv = proofs::verdict_name(o.v);
+			if (o.v == proofs::verdict::counterexample && o.model) {
+				const z3::model &mm = *o.model;
+				std::string d = q.name + " [" + col.name + "]: pfn0=" + hexs(value(mm, m.pfn0)) +
+						" n0=" + hexs(value(mm, m.n0)) + " i=" + hexs(value(mm, m.i)) +
+						" start=" + hexs(value(mm, m.start)) +
+						" frozen=" + (mm.eval(m.frozen, true).is_true() ? "1" : "0") +
+						" good=" + (mm.eval(good, true).is_true() ? "1" : "0");
+				for (const auto &u : m.ub)
+					if (mm.eval(u.when, true).is_true())
+						d += " undefined: " + u.what;
+				out.details.push_back(d);
+				out.refuted.insert(q.name);
+				cellv = "REFUTED";
+			} else if (o.v == proofs::verdict::unknown) {
+				out.refuted.insert(q.name + "(unknown)");
+				cellv = "unknown";
+			}
+			out.cells[q.name] = cellv + " " + std::to_string(int(o.ms)) + "ms";
+		}
+	};
+	std::vector<col_out> outs(cols.size());
+	{
+		std::atomic<size_t> next = 0;
+		auto worker = [&] {
+			for (size_t k; (k = next++) < cols.size();)
+				run_column(cols[k], outs[k]);
+		};
+		const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
+		std::vector<std::thread> pool;
+		for (unsigned t = 0; t < n; t++)
+			pool.emplace_back(worker);
+		for (auto &t : pool)
+			t.join();
+	}
+	for (size_t k = 0; k < cols.size(); k++) {
+		if (!outs[k].reason.empty() && reason.empty())
+			reason = outs[k].reason;
+		for (const auto &[obl, cellv] : outs[k].cells)
+			table[obl][cols[k].name] = cellv;
+		details.insert(details.end(), outs[k].details.begin(), outs[k].details.end());
+		refuted.insert(outs[k].refuted.begin(), outs[k].refuted.end());
+	}
+	if (!emit_dir.empty()) {
+		std::sort(emitted.begin(), emitted.end());
+		std::ofstream man(emit_dir + "/MANIFEST");
+		for (const auto &e : emitted)
+			man << e << "\n";
+	}
+	if (!reason.empty()) {
+		std::printf("%s: not proved: %s\n", file.c_str(), reason.c_str());
+		std::printf("RESULT verdict=not_proved refuted= not_maximal= reason=%s\n", reason.c_str());
+		return 2;
+	}
+	std::printf("%-14s", "obligation");
+	for (const auto &col : cols)
+		std::printf(" %-20s", col.name.c_str());
+	std::printf("\n");
+	for (const auto &n : names) {
+		if (!selected(n))
+			continue;
+		std::printf("%-14s", n.c_str());
+		for (const auto &col : cols)
+			std::printf(" %-20s", table[n][col.name].c_str());
+		std::printf("\n");
+	}
+	for (const auto &d : details)
+		std::printf("  %s\n", d.c_str());
+	std::string r;
+	for (const auto &x : refuted)
+		r += (r.empty() ? "" : ",") + x;
+	std::printf("RESULT verdict=%s refuted=%s not_maximal= reason=\n", refuted.empty() ? "proved" : "refuted", r.c_str());
+	return refuted.empty() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -192,6 +402,8 @@ int main(int argc, char **argv)
 			{name, false, cfg->max_page_order, cfg->pfn_section_shift(), cfg->pageblock_order, cfg->page_shift});
 	}
 	cols.push_back({"any", true});
+	if (function == "__free_contig_range_common")
+		return run_split_main(file, cols, only);
 	const std::vector<std::string> names = {"entry",   "defined", "one_chunk", "alignment", "fit",       "cap",
 						"section", "tiling",  "progress",  "zero_exit", "maximality"};
 	auto selected = [&](const std::string &n) { return only.empty() || only.find("," + n + ",") != std::string::npos; };

@@ -75,4 +75,38 @@ struct loop_model {
 // the column's configuration.
 loop_model translate(z3::context &c, const std::string &path, const std::string &function, const config_terms &cfg);
 
+// __free_contig_range_common(pfn, nr_pages, is_frozen)'s per-page loop
+// (ir_run_split.cpp): state (start: the open run's page or NULLV, its
+// section, the page index i), one iteration over all paths, and what runs
+// after the loop.  The struct page fields it reads are uninterpreted
+// functions of the pfn (`reads`; candidate_proofs.cpp states what the model
+// guarantees of them), the kernel's answers for the page too.
+struct split_call {
+	z3::expr when;
+	std::string fn; // free_prepared_contig_range, free_pages_prepare, put_page_testzero
+	z3::expr page, len;
+	std::string where;
+};
+struct split_read {
+	std::string field; // "@<byte offset in struct page>"
+	z3::expr pfn, value;
+};
+struct split_model {
+	bool ok = false;
+	std::string reason;
+	z3::expr pfn0, n0, frozen; // the arguments (frozen: bool)
+	z3::expr start, sec, i;    // the loop's state
+	z3::expr enters;           // from the arguments, the loop is reached
+	std::vector<undefined> entry_ub;
+	std::vector<split_call> entry_calls;
+	// One iteration, and the region after the loop reached from it.
+	std::vector<undefined> ub;
+	std::vector<split_call> calls, after_calls;
+	std::vector<split_read> reads;
+	z3::expr cont, exit;
+	z3::expr next_start, next_sec, next_i;
+	z3::expr nullv;
+};
+split_model translate_run_split(z3::context &c, const std::string &path, const config_terms &cfg);
+
 } // namespace bc::ir
