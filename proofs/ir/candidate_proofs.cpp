@@ -181,6 +181,7 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 	std::map<std::string, std::map<std::string, std::string>> table;
 	std::set<std::string> refuted;
 	std::vector<std::string> details;
+	std::map<std::string, std::string> split_replays;
 	std::string reason;
 	auto run_column = [&](const column &col, col_out &out) {
 		z3::context c;
@@ -204,11 +205,15 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 		z3::expr fields = c.bool_val(true);
 		for (const auto &r : m.reads) {
 			const unsigned w = r.value.get_sort().bv_size();
+			// A read through the null pointer happens on no feasible path:
+			// its value is unconstrained (an axiom there could contradict).
 			if (r.field == "@" + std::to_string(offsetof(struct page, flags)) && w == 64)
-				fields = fields && z3::lshr(r.value, c.bv_val(BC_SECTIONS_PGSHIFT, 64)) == sec_of(r.pfn) &&
-					 (r.value & c.bv_val(uint64_t(1) << PG_head, 64)) == zero;
+				fields = fields &&
+					 z3::implies(r.pfn != m.nullv,
+						     z3::lshr(r.value, c.bv_val(BC_SECTIONS_PGSHIFT, 64)) == sec_of(r.pfn) &&
+							     (r.value & c.bv_val(uint64_t(1) << PG_head, 64)) == zero);
 			else if (r.field == "@" + std::to_string(offsetof(struct page, compound_head)) && w == 64)
-				fields = fields && (r.value & one) == zero;
+				fields = fields && z3::implies(r.pfn != m.nullv, (r.value & one) == zero);
 		}
 		const z3::expr p = m.pfn0 + m.i;
 		const z3::expr open = m.start != m.nullv;
@@ -311,6 +316,78 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 				out.details.push_back(d);
 				out.refuted.insert(q.name);
 				cellv = "REFUTED";
+				// A first iteration buddycheck can run: no run open yet, the
+				// run inside one present section and one zone of the preset;
+				// the page's answers as a trace sets them up (HWPoison makes
+				// free_pages_prepare() fail, an extra reference keeps
+				// put_page_testzero() from reaching zero).
+				if (!col.symbolic && !out.replays.count(q.name)) {
+					const bc::config conf = *preset(col.name);
+					z3::expr in_zone = c.bool_val(false);
+					for (const auto &zc : conf.zones)
+						in_zone = in_zone || (z3::ule(c.bv_val(zc.start_pfn, 64), m.pfn0) &&
+								      z3::ule(m.pfn0 + m.n0, c.bv_val(zc.end_pfn, 64)));
+					// At most 4096 pages: no more than two sections, both present.
+					z3::expr present = c.bool_val(true);
+					for (uint64_t h : conf.holes)
+						present = present && sec_of(m.pfn0) != c.bv_val(h, 64) &&
+							  sec_of(m.pfn0 + m.n0 - one) != c.bv_val(h, 64);
+					const z3::expr runnable =
+						in_zone && present && z3::ule(m.n0, c.bv_val(4096, 64)) &&
+						z3::ule(c.bv_val(uint64_t(4096), 64), c.bv_val(conf.pages_per_section(), 64));
+					// From the first iteration on: the violation after k
+					// iterations the loop goes on from (k < 4), each with its
+					// own page's answers (the state substituted).
+					z3::expr_vector vars(c);
+					vars.push_back(m.start);
+					vars.push_back(m.sec);
+					vars.push_back(m.i);
+					z3::expr st = m.nullv, ss = zero, si = zero, path = runnable;
+					for (int k = 0; k < 4 && !out.replays.count(q.name); k++) {
+						z3::expr_vector now(c);
+						now.push_back(st);
+						now.push_back(ss);
+						now.push_back(si);
+						auto at = [&](const z3::expr &e) { return z3::expr(e).substitute(vars, now); };
+						const proofs::outcome r = proofs::prove(
+							c, "replay/" + q.name + "/" + col.name + "/" + std::to_string(k),
+							path && at(q.assume), at(q.claim), lim);
+						if (std::getenv("BUDDYCHECK_PROOFS_DEBUG"))
+							std::fprintf(stderr, "replay %s/%s/%d: %s\n", q.name.c_str(),
+								     col.name.c_str(), k, proofs::verdict_name(r.v));
+						if (r.v == proofs::verdict::counterexample && r.model) {
+							const z3::model &rm = *r.model;
+							const bool frozen = rm.eval(m.frozen, true).is_true();
+							// The answers of each page up to the violation.
+							std::string poison, extra;
+							for (int j = 0; j <= k; j++) {
+								const z3::expr pj = m.pfn0 + c.bv_val(uint64_t(j), 64);
+								const z3::expr Pj = c.function("prepare_succeeds", c.bv_sort(64),
+											       c.bool_sort())(pj);
+								const z3::expr Rj = c.function("refcount_drops_to_zero",
+											       c.bv_sort(64), c.bool_sort())(pj);
+								if (!rm.eval(Pj, true).is_true())
+									poison +=
+										(poison.empty() ? "" : ",") + hexs(value(rm, pj));
+								if (!frozen && !rm.eval(Rj, true).is_true())
+									extra += (extra.empty() ? "" : ",") + hexs(value(rm, pj));
+							}
+							out.replays[q.name] = "REPLAY obligation=" + q.name +
+									      " column=" + col.name +
+									      " pfn=" + hexs(value(rm, m.pfn0)) +
+									      " count=" + std::to_string(value(rm, m.n0)) +
+									      " frozen=" + (frozen ? "1" : "0") +
+									      " poison=" + (poison.empty() ? "-" : poison) +
+									      " extra_ref=" + (extra.empty() ? "-" : extra) +
+									      " config=config preset=" + col.name;
+						}
+						path = path && at(base) && at(m.cont);
+						const z3::expr nst = at(m.next_start), nss = at(m.next_sec), nsi = at(m.next_i);
+						st = nst;
+						ss = nss;
+						si = nsi;
+					}
+				}
 			} else if (o.v == proofs::verdict::unknown) {
 				out.refuted.insert(q.name + "(unknown)");
 				cellv = "unknown";
@@ -339,6 +416,8 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 			table[obl][cols[k].name] = cellv;
 		details.insert(details.end(), outs[k].details.begin(), outs[k].details.end());
 		refuted.insert(outs[k].refuted.begin(), outs[k].refuted.end());
+		for (const auto &[obl, line] : outs[k].replays)
+			split_replays.emplace(obl, line);
 	}
 	if (!emit_dir.empty()) {
 		std::sort(emitted.begin(), emitted.end());
@@ -365,6 +444,12 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 	}
 	for (const auto &d : details)
 		std::printf("  %s\n", d.c_str());
+	for (const auto &x : refuted)
+		if (x.find('(') == std::string::npos)
+			std::printf("%s\n", split_replays.count(x) ? split_replays[x].c_str()
+								   : ("REPLAY obligation=" + x +
+								      " none: no counterexample fits a model buddycheck can run")
+									     .c_str());
 	std::string r;
 	for (const auto &x : refuted)
 		r += (r.empty() ? "" : ",") + x;

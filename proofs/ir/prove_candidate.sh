@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# prove_candidate.sh [--function F] [--emit-smt2 DIR] CANDIDATE_PROOFS CC SOURCE_ROOT FILE.c [EXPECT...]:
+# prove_candidate.sh [--function F] [--only OBL,...] [--emit-smt2 DIR] CANDIDATE_PROOFS CC SOURCE_ROOT FILE.c [EXPECT...]:
 # compiles FILE.c as buddycheck compiles a candidate for its proofs (clang
 # -O1 -g, the shim's headers, free_prepared_contig_range kept out of line by
 # a noinline declaration before the file), runs candidate-proofs on the IR
@@ -9,6 +9,10 @@ set -euo pipefail
 emit=() function=()
 if [[ ${1:-} == --function ]]; then
 	function=(--function "$2")
+	shift 2
+fi
+if [[ ${1:-} == --only ]]; then
+	function+=(--only "$2")
 	shift 2
 fi
 if [[ ${1:-} == --emit-smt2 ]]; then

@@ -11,7 +11,7 @@
  * larger aligned chunk costs more calls than the minimal decomposition.
  * That holds under every memory model: correct but not batched.
  *
- * buddycheck-expect: flat=not-batched vmemmap=not-batched sparse=not-batched sparse-hotplug=not-batched fuzz=clean properties=pass proofs=reference
+ * buddycheck-expect: flat=not-batched vmemmap=not-batched sparse=not-batched sparse-hotplug=not-batched fuzz=clean properties=pass proofs=not-proved
  */
 #include <linux/mm.h>
 #include <linux/gfp.h>

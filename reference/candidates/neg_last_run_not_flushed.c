@@ -17,7 +17,7 @@
  * It defines only __free_contig_range_common(); buddycheck fills the other entry points
  * with the reference's own, so the defect is the only difference.
  *
- * buddycheck-expect: flat=counterexample vmemmap=counterexample sparse=counterexample sparse-hotplug=counterexample fuzz=found properties=falsified proofs=reference
+ * buddycheck-expect: flat=counterexample vmemmap=counterexample sparse=counterexample sparse-hotplug=counterexample fuzz=found properties=falsified proofs=refuted
  */
 #include <linux/mm.h>
 #include <linux/gfp.h>
