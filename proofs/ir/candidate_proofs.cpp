@@ -264,26 +264,30 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 		z3::expr entry_ok = m.enters && c.bool_val(m.entry_calls.empty());
 		for (const auto &u : m.entry_ub)
 			entry_ok = entry_ok && !u.when;
+		const z3::expr flush_claim =
+			z3::ule(nflush, one8) && z3::implies(nflush == one8, open && f_start == m.start && f_len == p - m.start);
+		const z3::expr cases_claim =
+			z3::implies(good && open && same_sec,
+				    nflush == zero8 && m.next_start == m.start && m.next_sec == m.sec) &&
+			z3::implies(good && open && !same_sec, nflush == one8 && m.next_start == p && m.next_sec == sec_of(p)) &&
+			z3::implies(good && !open, nflush == zero8 && m.next_start == p && m.next_sec == sec_of(p)) &&
+			z3::implies(!good && open, nflush == one8 && m.next_start == m.nullv) &&
+			z3::implies(!good && !open, nflush == zero8 && m.next_start == m.nullv);
+		const z3::expr step_claim = (m.cont || m.exit) &&
+					    z3::implies(m.cont, m.next_i == m.i + one && z3::ult(m.i + one, m.n0)) &&
+					    z3::implies(m.exit, m.i + one == m.n0);
+		// Lemma chaining: a query assumes the claims of the queries it rests
+		// on (each proved, or refuted, by its own query), so it asks only
+		// its own question.
 		std::vector<query> qs = {
 			{"split_entry", run, entry_ok},
 			{"split_defined", base, no_ub},
 			{"split_calls", base, calls_ok},
-			{"split_flush", base,
-			 z3::ule(nflush, one8) &&
-				 z3::implies(nflush == one8, open && f_start == m.start && f_len == p - m.start)},
-			{"split_cases", base,
-			 z3::implies(good && open && same_sec,
-				     nflush == zero8 && m.next_start == m.start && m.next_sec == m.sec) &&
-				 z3::implies(good && open && !same_sec,
-					     nflush == one8 && m.next_start == p && m.next_sec == sec_of(p)) &&
-				 z3::implies(good && !open, nflush == zero8 && m.next_start == p && m.next_sec == sec_of(p)) &&
-				 z3::implies(!good && open, nflush == one8 && m.next_start == m.nullv) &&
-				 z3::implies(!good && !open, nflush == zero8 && m.next_start == m.nullv)},
-			{"split_section", base,
+			{"split_flush", base, flush_claim},
+			{"split_cases", base, cases_claim},
+			{"split_section", base && flush_claim,
 			 z3::implies(nflush == one8, f_len != zero && sec_of(f_start) == sec_of(f_start + f_len - one))},
-			{"split_step", base,
-			 (m.cont || m.exit) && z3::implies(m.cont, m.next_i == m.i + one && z3::ult(m.i + one, m.n0)) &&
-				 z3::implies(m.exit, m.i + one == m.n0)},
+			{"split_step", base, step_claim},
 			{"split_end", base && m.exit,
 			 c.bool_val(!after_other) &&
 				 z3::ite(m.next_start != m.nullv,
@@ -291,12 +295,12 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 					 nfinal == zero8)},
 			// The induction: a state the loop goes on from satisfies the
 			// invariant again (so every open run stays in one section).
-			{"split_inductive", base && m.cont,
+			{"split_inductive", base && m.cont && cases_claim && step_claim,
 			 z3::ult(m.next_i, m.n0) &&
-				 z3::implies(m.next_start != m.nullv,
-					     z3::ule(m.pfn0, m.next_start) && z3::ult(m.next_start, m.pfn0 + m.next_i) &&
-						     m.next_sec == sec_of(m.next_start) &&
-						     sec_of(m.pfn0 + m.next_i - one) == m.next_sec)},
+				 z3::implies(m.next_start != m.nullv, z3::ule(m.pfn0, m.next_start) &&
+									      z3::ult(m.next_start, m.pfn0 + m.next_i) &&
+									      m.next_sec == sec_of(m.next_start) &&
+									      sec_of(m.pfn0 + m.next_i - one) == m.next_sec)},
 		};
 		for (auto &q : qs) {
 			if (!selected(q.name))
