@@ -55,12 +55,14 @@ inline uint64_t rlimit_count(const z3::solver &s)
 	return 0;
 }
 
+// LOGIC: QF_BV, or QF_UFBV for queries with uninterpreted functions (the
+// candidate proofs' struct page fields and kernel answers).
 inline outcome prove(z3::context &c, const std::string &name, const z3::expr &assumptions, const z3::expr &claim,
-		     const limits &lim)
+		     const limits &lim, const char *logic = "QF_BV")
 {
 	outcome o;
 	o.name = name;
-	z3::solver s(c, "QF_BV");
+	z3::solver s(c, logic);
 	z3::params p(c);
 	p.set("rlimit", lim.rlimit);
 	p.set("timeout", lim.timeout_ms);

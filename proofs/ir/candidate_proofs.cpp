@@ -80,10 +80,13 @@ std::string emit_dir;
 std::vector<std::string> emitted;
 std::mutex emitted_lock;
 
+// The run splitting's queries have uninterpreted functions (QF_UFBV).
+thread_local const char *query_logic = "QF_BV";
+
 proofs::outcome prove_and_emit(z3::context &c, const std::string &name, const z3::expr &assume, const z3::expr &claim,
 			       const proofs::limits &lim)
 {
-	proofs::outcome o = proofs::prove(c, name, assume, claim, lim);
+	proofs::outcome o = proofs::prove(c, name, assume, claim, lim, query_logic);
 	if (emit_dir.empty())
 		return o;
 	const char *answer = o.v == proofs::verdict::proved           ? "unsat"
@@ -92,7 +95,7 @@ proofs::outcome prove_and_emit(z3::context &c, const std::string &name, const z3
 	z3::solver s(c);
 	s.add(assume);
 	s.add(!claim);
-	std::string text = "(set-logic QF_BV)\n" + s.to_smt2(answer);
+	std::string text = std::string("(set-logic ") + query_logic + ")\n" + s.to_smt2(answer);
 	if (text.find("(check-sat)") == std::string::npos)
 		text += "(check-sat)\n";
 	std::string file = std::string(answer) + ".";
@@ -184,6 +187,7 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 	std::map<std::string, std::string> split_replays;
 	std::string reason;
 	auto run_column = [&](const column &col, col_out &out) {
+		query_logic = "QF_UFBV";
 		z3::context c;
 		ir::config_terms cfg{col.symbolic ? c.bv_const("max_order", 32) : c.bv_val(col.max_order, 32),
 				     col.symbolic ? c.bv_const("shift", 32) : c.bv_val(col.shift, 32),
@@ -355,7 +359,7 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 						auto at = [&](const z3::expr &e) { return z3::expr(e).substitute(vars, now); };
 						const proofs::outcome r = proofs::prove(
 							c, "replay/" + q.name + "/" + col.name + "/" + std::to_string(k),
-							path && at(q.assume), at(q.claim), lim);
+							path && at(q.assume), at(q.claim), lim, query_logic);
 						if (std::getenv("BUDDYCHECK_PROOFS_DEBUG"))
 							std::fprintf(stderr, "replay %s/%s/%d: %s\n", q.name.c_str(),
 								     col.name.c_str(), k, proofs::verdict_name(r.v));
