@@ -407,8 +407,12 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 	{
 		std::atomic<size_t> next = 0;
 		auto worker = [&] {
-			for (size_t k; (k = next++) < cols.size();)
+			// The symbolic column first: it takes longest, so it should not
+			// be the one left running alone at the end.
+			for (size_t n; (n = next++) < cols.size();) {
+				const size_t k = (n + cols.size() - 1) % cols.size(); // any (the last) first, then the presets
 				run_column(cols[k], outs[k]);
+			}
 		};
 		const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
 		std::vector<std::thread> pool;
@@ -630,8 +634,12 @@ int main(int argc, char **argv)
 	{
 		std::atomic<size_t> next = 0;
 		auto worker = [&] {
-			for (size_t k; (k = next++) < cols.size();)
+			// The symbolic column first: it takes longest, so it should not
+			// be the one left running alone at the end.
+			for (size_t n; (n = next++) < cols.size();) {
+				const size_t k = (n + cols.size() - 1) % cols.size(); // any (the last) first, then the presets
 				run_column(cols[k], outs[k]);
+			}
 		};
 		const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
 		std::vector<std::thread> pool;
