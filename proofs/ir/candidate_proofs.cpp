@@ -40,6 +40,7 @@
 #include <cstring>
 #include <cctype>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -166,6 +167,71 @@ std::string replay_query(z3::context &c, const column &col, const ir::loop_model
 		return "";
 	return "REPLAY obligation=" + obl + " column=" + col.name + " pfn=" + hexs(value(*o.model, m.pos)) +
 	       " count=" + std::to_string(value(*o.model, m.cnt)) + " config=" + line;
+}
+
+// Every column on every core (each its own Z3 and LLVM context), the
+// symbolic one (the last, and the slowest) first so that it is not left
+// running alone at the end; the results in column order, the same however
+// the threads ran.
+std::vector<col_out> run_columns(const std::vector<column> &cols,
+				 const std::function<void(const column &, col_out &)> &run_column)
+{
+	std::vector<col_out> outs(cols.size());
+	std::atomic<size_t> next = 0;
+	auto worker = [&] {
+		for (size_t n; (n = next++) < cols.size();) {
+			const size_t k = (n + cols.size() - 1) % cols.size();
+			run_column(cols[k], outs[k]);
+		}
+	};
+	const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
+	std::vector<std::thread> pool;
+	for (unsigned t = 0; t < n; t++)
+		pool.emplace_back(worker);
+	for (auto &t : pool)
+		t.join();
+	return outs;
+}
+
+void write_manifest()
+{
+	if (emit_dir.empty())
+		return;
+	std::sort(emitted.begin(), emitted.end());
+	std::ofstream man(emit_dir + "/MANIFEST");
+	for (const auto &e : emitted)
+		man << e << "\n";
+}
+
+// The table (obligation x column), each counterexample, and one REPLAY line
+// per refuted obligation.
+void print_report(const std::vector<std::string> &names, const std::function<bool(const std::string &)> &selected,
+		  const std::vector<column> &cols, std::map<std::string, std::map<std::string, std::string>> &table,
+		  const std::vector<std::string> &details, const std::set<std::string> &refuted,
+		  const std::map<std::string, std::string> &replays, int width)
+{
+	std::printf("%-*s", width, "obligation");
+	for (const auto &col : cols)
+		std::printf(" %-20s", col.name.c_str());
+	std::printf("\n");
+	for (const auto &n : names) {
+		if (!selected(n))
+			continue;
+		std::printf("%-*s", width, n.c_str());
+		for (const auto &col : cols)
+			std::printf(" %-20s", table[n][col.name].c_str());
+		std::printf("\n");
+	}
+	for (const auto &d : details)
+		std::printf("  %s\n", d.c_str());
+	for (const auto &x : refuted)
+		if (x.find('(') == std::string::npos) {
+			auto it = replays.find(x);
+			std::printf("%s\n", it != replays.end() ? it->second.c_str()
+								: ("REPLAY obligation=" + x +
+								   " none: no counterexample fits a model buddycheck can run")
+									  .c_str());
+		}
 }
 
 // --function __free_contig_range_common: the run splitting (README,
@@ -360,9 +426,6 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 						const proofs::outcome r = proofs::prove(
 							c, "replay/" + q.name + "/" + col.name + "/" + std::to_string(k),
 							path && at(q.assume), at(q.claim), lim, query_logic);
-						if (std::getenv("BUDDYCHECK_PROOFS_DEBUG"))
-							std::fprintf(stderr, "replay %s/%s/%d: %s\n", q.name.c_str(),
-								     col.name.c_str(), k, proofs::verdict_name(r.v));
 						if (r.v == proofs::verdict::counterexample && r.model) {
 							const z3::model &rm = *r.model;
 							const bool frozen = rm.eval(m.frozen, true).is_true();
@@ -403,24 +466,7 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 			out.cells[q.name] = cellv + " " + std::to_string(int(o.ms)) + "ms";
 		}
 	};
-	std::vector<col_out> outs(cols.size());
-	{
-		std::atomic<size_t> next = 0;
-		auto worker = [&] {
-			// The symbolic column first: it takes longest, so it should not
-			// be the one left running alone at the end.
-			for (size_t n; (n = next++) < cols.size();) {
-				const size_t k = (n + cols.size() - 1) % cols.size(); // any (the last) first, then the presets
-				run_column(cols[k], outs[k]);
-			}
-		};
-		const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
-		std::vector<std::thread> pool;
-		for (unsigned t = 0; t < n; t++)
-			pool.emplace_back(worker);
-		for (auto &t : pool)
-			t.join();
-	}
+	const std::vector<col_out> outs = run_columns(cols, run_column);
 	for (size_t k = 0; k < cols.size(); k++) {
 		if (!outs[k].reason.empty() && reason.empty())
 			reason = outs[k].reason;
@@ -431,37 +477,13 @@ int run_split_main(const std::string &file, const std::vector<column> &cols, con
 		for (const auto &[obl, line] : outs[k].replays)
 			split_replays.emplace(obl, line);
 	}
-	if (!emit_dir.empty()) {
-		std::sort(emitted.begin(), emitted.end());
-		std::ofstream man(emit_dir + "/MANIFEST");
-		for (const auto &e : emitted)
-			man << e << "\n";
-	}
+	write_manifest();
 	if (!reason.empty()) {
 		std::printf("%s: not proved: %s\n", file.c_str(), reason.c_str());
 		std::printf("RESULT verdict=not_proved refuted= not_maximal= reason=%s\n", reason.c_str());
 		return 2;
 	}
-	std::printf("%-14s", "obligation");
-	for (const auto &col : cols)
-		std::printf(" %-20s", col.name.c_str());
-	std::printf("\n");
-	for (const auto &n : names) {
-		if (!selected(n))
-			continue;
-		std::printf("%-14s", n.c_str());
-		for (const auto &col : cols)
-			std::printf(" %-20s", table[n][col.name].c_str());
-		std::printf("\n");
-	}
-	for (const auto &d : details)
-		std::printf("  %s\n", d.c_str());
-	for (const auto &x : refuted)
-		if (x.find('(') == std::string::npos)
-			std::printf("%s\n", split_replays.count(x) ? split_replays[x].c_str()
-								   : ("REPLAY obligation=" + x +
-								      " none: no counterexample fits a model buddycheck can run")
-									     .c_str());
+	print_report(names, selected, cols, table, details, refuted, split_replays, 14);
 	std::string r;
 	for (const auto &x : refuted)
 		r += (r.empty() ? "" : ",") + x;
@@ -630,24 +652,7 @@ int main(int argc, char **argv)
 	};
 	// The columns on every core (each its own Z3 and LLVM context), merged
 	// in column order: the same output however the threads ran.
-	std::vector<col_out> outs(cols.size());
-	{
-		std::atomic<size_t> next = 0;
-		auto worker = [&] {
-			// The symbolic column first: it takes longest, so it should not
-			// be the one left running alone at the end.
-			for (size_t n; (n = next++) < cols.size();) {
-				const size_t k = (n + cols.size() - 1) % cols.size(); // any (the last) first, then the presets
-				run_column(cols[k], outs[k]);
-			}
-		};
-		const unsigned n = std::max(1u, std::min<unsigned>(unsigned(cols.size()), std::thread::hardware_concurrency()));
-		std::vector<std::thread> pool;
-		for (unsigned i = 0; i < n; i++)
-			pool.emplace_back(worker);
-		for (auto &t : pool)
-			t.join();
-	}
+	const std::vector<col_out> outs = run_columns(cols, run_column);
 	for (size_t k = 0; k < cols.size(); k++) {
 		const col_out &o = outs[k];
 		if (!o.reason.empty() && reason.empty())
@@ -661,37 +666,13 @@ int main(int argc, char **argv)
 		if (o.not_maximal)
 			not_maximal.insert(cols[k].name);
 	}
-	if (!emit_dir.empty()) {
-		std::sort(emitted.begin(), emitted.end());
-		std::ofstream man(emit_dir + "/MANIFEST");
-		for (const auto &e : emitted)
-			man << e << "\n";
-	}
+	write_manifest();
 	if (!reason.empty()) {
 		std::printf("%s: not proved: %s\n", file.c_str(), reason.c_str());
 		std::printf("RESULT verdict=not_proved refuted= not_maximal= reason=%s\n", reason.c_str());
 		return 2;
 	}
-	std::printf("%-12s", "obligation");
-	for (const auto &col : cols)
-		std::printf(" %-20s", col.name.c_str());
-	std::printf("\n");
-	for (const auto &n : names) {
-		if (!selected(n))
-			continue;
-		std::printf("%-12s", n.c_str());
-		for (const auto &col : cols)
-			std::printf(" %-20s", table[n][col.name].c_str());
-		std::printf("\n");
-	}
-	for (const auto &d : details)
-		std::printf("  %s\n", d.c_str());
-	for (const auto &x : refuted)
-		if (x.find('(') == std::string::npos)
-			std::printf("%s\n", replays.count(x) ? replays[x].c_str()
-							     : ("REPLAY obligation=" + x +
-								" none: no counterexample fits a model buddycheck can run")
-								       .c_str());
+	print_report(names, selected, cols, table, details, refuted, replays, 12);
 	std::string r, nm;
 	for (const auto &x : refuted)
 		r += (r.empty() ? "" : ",") + x;
