@@ -83,24 +83,22 @@ page *Model::rmqueue_smallest(zone &z, unsigned order, unsigned mt, uint64_t *pf
 	return nullptr;
 }
 
-page *Model::rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out)
+page *Model::rmqueue_pcplist(zone &z, unsigned order, unsigned mt, unsigned alloc_flags, uint64_t *pfn_out)
 {
 	per_cpu_pages &pcp = z.pcp[current_cpu % z.pcp.size()];
 	cost.pcp_lock++;
 	const unsigned pindex = order_to_pindex(mt, order, cfg_.thp_order);
 	list_head *l = &pcp.lists[pindex];
 	if (list_empty(l)) {
-		// rmqueue_bulk(): refill with `batch` pages' worth of blocks.
+		// rmqueue_bulk(): refill with `batch` pages' worth of blocks, all
+		// put on the requested type's list whatever list they came from;
+		// __rmqueue() remembers across the loop where it found them.
 		cost.zone_lock++;
 		long want = std::max<long>(1, pcp.batch >> order);
+		rmqueue_mode mode = rmqueue_mode::normal;
 		for (long i = 0; i < want; i++) {
 			uint64_t pfn;
-			page *p = rmqueue_smallest(z, order, mt, &pfn);
-			// Fall back to the other mergeable types, as the non-pcp path
-			// does (without stealing: the model's simplification).
-			for (unsigned m = 0; !p && m < MIGRATE_PCPTYPES; m++)
-				if (m != mt)
-					p = rmqueue_smallest(z, order, m, &pfn);
+			page *p = __rmqueue(z, order, mt, alloc_flags, &mode, &pfn);
 			if (!p)
 				break;
 			list_add_tail(&p->pcp_list, l);
@@ -122,7 +120,7 @@ page *Model::rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn
 	return p;
 }
 
-BC_NO_COVERAGE void Model::prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen)
+BC_NO_COVERAGE void Model::prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen, unsigned mobility)
 {
 	const uint64_t n = uint64_t(1) << order;
 	page *head = pfn_to_page(pfn);
@@ -136,6 +134,7 @@ BC_NO_COVERAGE void Model::prep_new_page(uint64_t pfn, unsigned order, bool comp
 		q->bc_prepared = 0;
 		q->compound_head = (compound && i) ? reinterpret_cast<uintptr_t>(head) | 1 : 0;
 		ledger_[pfn + i] = LEDGER_ALLOCATED;
+		alloc_mobility_[pfn + i] = uint8_t(mobility);
 	}
 	if (compound && order) {
 		head->flags.f |= 1UL << PG_head;
@@ -148,34 +147,53 @@ BC_NO_COVERAGE void Model::prep_new_page(uint64_t pfn, unsigned order, bool comp
 
 page *Model::alloc_pages(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen)
 {
+	return alloc_pages_flags(order, mt, zone_idx, compound, frozen, ALLOC_AUTO);
+}
+
+page *Model::alloc_pages_flags(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen, unsigned alloc_flags)
+{
 	if (order > max_order())
 		return nullptr;
 	if (cfg_.alloc == alloc_policy::canonical)
 		drain_all_pages(); // allocation must not depend on what sits on pcp lists
-	for (int zi = zone_idx >= 0 ? zone_idx : int(zones_.size()) - 1; zi >= 0; zi--) {
-		zone &z = zones_[size_t(zi)];
-		uint64_t pfn = no_pfn;
-		page *p = nullptr;
-		if (cfg_.alloc == alloc_policy::kernel && pcp_allowed_order(order) && mt < MIGRATE_PCPTYPES) {
-			p = rmqueue_pcplist(z, order, mt, &pfn);
-		} else {
-			cost.zone_lock++;
-			p = rmqueue_smallest(z, order, mt, &pfn);
-			if (!p && cfg_.alloc == alloc_policy::kernel) {
-				// Fallback without stealing (the model's simplification).
-				for (unsigned m = 0; !p && m < MIGRATE_PCPTYPES; m++)
-					if (m != mt)
-						p = rmqueue_smallest(z, order, m, &pfn);
-			}
-		}
-		if (p) {
-			prep_new_page(pfn, order, compound, frozen);
-			return p;
-		}
-		if (zone_idx >= 0)
-			break;
+	const int first = zone_idx >= 0 ? zone_idx : int(zones_.size()) - 1;
+	if (alloc_flags & ALLOC_AUTO) {
+		// gfp_to_alloc_flags_cma(): movable requests may use CMA;
+		// alloc_flags_nofragment() from the preferred zone.
+		alloc_flags = mt == MIGRATE_MOVABLE ? unsigned(ALLOC_CMA) : 0u;
+		if (cfg_.alloc == alloc_policy::kernel && first >= 0)
+			alloc_flags |= alloc_flags_nofragment(zones_[size_t(first)]);
 	}
-	return nullptr;
+	// get_page_from_freelist() over the zonelist; with ALLOC_NOFRAGMENT
+	// failing in every zone, once more without it.
+	for (;;) {
+		for (int zi = first; zi >= 0; zi--) {
+			zone &z = zones_[size_t(zi)];
+			uint64_t pfn = no_pfn;
+			page *p = nullptr;
+			if (cfg_.alloc == alloc_policy::kernel && pcp_allowed_order(order) && mt < MIGRATE_PCPTYPES) {
+				p = rmqueue_pcplist(z, order, mt, alloc_flags, &pfn);
+			} else if (cfg_.alloc == alloc_policy::kernel) {
+				cost.zone_lock++; // rmqueue_buddy()
+				rmqueue_mode mode = rmqueue_mode::normal;
+				p = __rmqueue(z, order, mt, alloc_flags, &mode, &pfn);
+			} else {
+				cost.zone_lock++;
+				p = rmqueue_smallest(z, order, mt, &pfn);
+			}
+			if (p) {
+				prep_new_page(pfn, order, compound, frozen, mt);
+				return p;
+			}
+			if (zone_idx >= 0)
+				break;
+		}
+		// (Under vm.defrag_mode the kernel first reclaims and compacts; the
+		// model does neither, so it falls back at once too.)
+		if (!(alloc_flags & ALLOC_NOFRAGMENT))
+			return nullptr;
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+	}
 }
 
 void Model::split_page(page *p, unsigned order)

@@ -99,6 +99,8 @@ BC_NO_COVERAGE void Model::setup(bool reuse_memmap)
 	for (auto h : c.holes)
 		present_[h] = 0;
 	ledger_.assign(nr_pfns_, 0);
+	alloc_mobility_.assign(nr_pfns_, MIGRATE_UNMOVABLE);
+	extfrag = extfrag_counters{};
 	pageblock_mt_.assign((nr_pfns_ >> c.pageblock_order) + 1, MIGRATE_MOVABLE);
 	pageblock_saved_mt_.assign(pageblock_mt_.size(), MIGRATE_MOVABLE);
 	for (const auto &r : c.unmovable)

@@ -99,6 +99,29 @@ struct cost_counters {
 	cost_counters &operator+=(const cost_counters &o);
 };
 
+// alloc_flags bits the allocation side honours (mm/internal.h).  Watermarks,
+// ALLOC_HARDER/HIGHATOMIC and reclaim are not modelled (reference/README.md).
+enum : unsigned {
+	ALLOC_NOFRAGMENT = 0x100, // no fallback below pageblock_order while a whole block can be had
+	ALLOC_CMA = 0x80,         // may allocate from MIGRATE_CMA pageblocks (movable requests)
+	ALLOC_AUTO = 1u << 31,    // buddycheck's own: derive the flags as the kernel does (gfp_to_alloc_flags)
+};
+
+// How __rmqueue() found its page last time (enum rmqueue_mode): rmqueue_bulk()
+// keeps it across its loop so that a refill does not search again.
+enum class rmqueue_mode : uint8_t { normal, cma, claim, steal };
+
+// What the kernel's mm_page_alloc_extfrag tracepoint reports: one event per
+// allocation served from another migratetype's free list.
+struct extfrag_counters {
+	uint64_t events = 0;      // every fallback (claim or steal)
+	uint64_t claimed = 0;     // change_ownership: the pageblock now has the request's type
+	uint64_t stolen = 0;      // taken without claiming (__rmqueue_steal)
+	uint64_t fragmenting = 0; // fallback_order < pageblock_order (the tracepoint's `fragmenting`)
+	uint64_t by_type[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES]{}; // [alloc_migratetype][fallback_migratetype]
+	uint64_t cma = 0; // movable requests served from CMA pageblocks (not an extfrag event)
+};
+
 // A violated obligation found while the model ran: a chunk that breaks the
 // chunk routine's contract, a struct page pointer that is not in the memmap,
 // or a kernel assertion (VM_BUG_ON) of the model's free path.
@@ -193,6 +216,8 @@ class Model {
 	// nullptr when no block of that order is free.  Pages come back
 	// refcounted (head refcount 1) unless `frozen`.
 	page *alloc_pages(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen);
+	// The same with explicit alloc_flags (ALLOC_AUTO: as alloc_pages()).
+	page *alloc_pages_flags(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen, unsigned alloc_flags);
 	void split_page(page *p, unsigned order);
 	// alloc_contig_range(start, end): true and pages frozen (or refcount 1)
 	// on success; false, state unchanged, when a page of the range is busy.
@@ -261,8 +286,38 @@ class Model {
 	static unsigned pindex_to_order(unsigned pindex, int thp_order);
 
 	page *rmqueue_smallest(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out);
+
+	// ---- migratetype fallback (alloc_fallback.cpp; alloc=kernel) ----
+	// fallbacks[]: the types a request of each mergeable type may fall back to, in order.
+	static const unsigned fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1];
+	page *__rmqueue(zone &z, unsigned order, unsigned mt, unsigned alloc_flags, rmqueue_mode *mode, uint64_t *pfn_out);
+	page *__rmqueue_claim(zone &z, unsigned order, unsigned start_mt, unsigned alloc_flags, uint64_t *pfn_out);
+	page *__rmqueue_steal(zone &z, unsigned order, unsigned start_mt, uint64_t *pfn_out);
+	// A block of current_order >= pageblock_order: its pageblocks change type; a
+	// smaller one: its pageblock is claimed when free + alike pages >= half.
+	page *try_to_claim_block(zone &z, page *p, unsigned current_order, unsigned order, unsigned start_type,
+				 unsigned block_type, uint64_t *pfn_out);
+	static bool should_try_claim_block(unsigned order, unsigned start_mt, unsigned pageblock_order);
+	// -1: no block of the order on any fallback list; -2: too small to claim.
+	int find_suitable_fallback(const free_area &area, unsigned order, unsigned mt, bool claimable) const;
+	// Free (buddy) and movable allocated pages of pfn's pageblock; false when
+	// the pageblock straddles the zone's edge.
+	bool prep_move_freepages_block(const zone &z, uint64_t pfn, uint64_t *start_pfn, long *num_free, long *num_movable) const;
+	long __move_freepages_block(zone &z, uint64_t start_pfn, unsigned old_mt, unsigned new_mt);
+	void change_pageblock_range(uint64_t pfn, unsigned start_order, unsigned mt);
+	// alloc_flags_nofragment(): ALLOC_NOFRAGMENT for a request preferring
+	// ZONE_NORMAL when a populated ZONE_DMA32 lies below it (CONFIG_ZONE_DMA32),
+	// or always under vm.defrag_mode.
+	unsigned alloc_flags_nofragment(const zone &preferred) const;
+	bool defrag_mode = false; // vm.defrag_mode
+	extfrag_counters extfrag;
+	// The migratetype of the request that allocated pfn (valid while the
+	// ledger says allocated): movable ones stand for PageLRU pages.
+	BC_ALWAYS_INLINE unsigned alloc_mobility(uint64_t pfn) const { return alloc_mobility_[pfn]; }
+	void set_alloc_mobility(uint64_t pfn, unsigned mt) { alloc_mobility_[pfn] = uint8_t(mt); }
+	long nr_free_cma(const zone &z) const; // NR_FREE_CMA_PAGES
 	void expand(zone &z, uint64_t pfn, unsigned low, unsigned high, unsigned mt);
-	void prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen);
+	void prep_new_page(uint64_t pfn, unsigned order, bool compound, bool frozen, unsigned mobility = MIGRATE_UNMOVABLE);
 
   private:
 	void pageblock_span(uint64_t &start, uint64_t &end) const;
@@ -273,7 +328,7 @@ class Model {
 	page *vmalloc_block(unsigned order, int nid);
 	void init_free_memory();
 	page *pick_block(zone &z, unsigned order, unsigned mt);
-	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, uint64_t *pfn_out);
+	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, unsigned alloc_flags, uint64_t *pfn_out);
 
 	config cfg_;
 	uint64_t nr_pfns_ = 0;
@@ -284,6 +339,7 @@ class Model {
 	std::vector<uint8_t> pageblock_mt_;
 	std::vector<uint8_t> pageblock_saved_mt_;
 	std::vector<uint8_t> ledger_;
+	std::vector<uint8_t> alloc_mobility_;
 	// memmap storage: one array (flat, vmemmap) or one per present section
 	page *flat_map_ = nullptr;
 	size_t flat_bytes_ = 0;
