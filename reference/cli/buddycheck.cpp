@@ -12,12 +12,15 @@
 //   cache    the build cache (cache.cpp)
 //   mutate   a mutation score for the checkers: mutants of a candidate
 //            judged by check's stages (mutate.cpp, reference/mutate)
+//   frag     the fragmentation study: vmalloc's policies on the model with
+//            the kernel's allocation policy (frag*.cpp, reference/frag)
 #include "buddycheck/decode.hpp"
 #include "buddycheck/files.hpp"
 #include "buddycheck/generate.hpp"
 #include "cache.hpp"
 #include "candidate.hpp"
 #include "check.hpp"
+#include "frag.hpp"
 #include "mutate.hpp"
 #include "process.hpp"
 #include "recipe.hpp"
@@ -429,6 +432,8 @@ static int run_command(int argc, char **argv)
 	cli::add_check_command(app, check);
 	cli::mutate_options mutate;
 	cli::add_mutate_command(app, mutate);
+	cli::frag_options frag;
+	cli::add_frag_command(app, frag);
 	replay_args replay;
 	add_replay_command(app, replay);
 	std::string corpus_dir;
@@ -493,6 +498,13 @@ static int run_command(int argc, char **argv)
 		return cli::run_check(check);
 	if (app.got_subcommand("mutate"))
 		return cli::run_mutate(mutate);
+	if (app.got_subcommand("frag")) {
+		// As a user types it (the report prints it): no build path.
+		std::vector<std::string> words(argv, argv + argc);
+		words[0] = "buddycheck";
+		frag.command_line = cli::shell_line(words);
+		return cli::run_frag(frag);
+	}
 	if (app.got_subcommand("replay"))
 		return cmd_replay(replay);
 	if (app.got_subcommand("corpus"))

@@ -23,6 +23,7 @@ declare -A incdirs=(
 	[bench]="reference/bench"
 	[fuzz]="fuzz"
 	[mutate]="reference/mutate/include"
+	[frag]="reference/frag/include"
 	[intake]="reference/intake/include"
 	[cli]="reference/cli"
 )
@@ -31,6 +32,7 @@ declare -A srcdir=(
 	[base]=reference/base [model]=reference/model [trace]=reference/trace
 	[properties]=properties [proofs]=proofs [kernel]=reference/kernel
 	[bench]=reference/bench [fuzz]=fuzz [mutate]=reference/mutate [intake]=reference/intake [cli]=reference/cli
+	[frag]=reference/frag
 )
 declare -A may=(
 	[base]="base"
@@ -42,8 +44,9 @@ declare -A may=(
 	[bench]="bench kernel trace model base"
 	[fuzz]="fuzz kernel trace model base"
 	[mutate]="mutate base"
+	[frag]="frag model base"
 	[intake]="intake base"
-	[cli]="cli intake mutate trace model base"
+	[cli]="cli frag intake mutate trace model base"
 )
 
 bad=0
