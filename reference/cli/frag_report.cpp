@@ -283,6 +283,22 @@ std::string render_report(const std::vector<summary_row> &rows, const frag_meta 
 		o << "This scenario does not run both `" << before << "` and `" << after << "`.\n\n";
 	}
 
+	o << "### Why, in the model\n\n"
+	  << "What the code paths do (reference/model, reference/frag), whatever the numbers: a high-order vmalloc "
+	     "request is an unmovable request for a large block, so when the unmovable pageblocks have none it "
+	     "claims a whole movable pageblock (`try_to_claim_block()`), which becomes unmovable. Freed page by page, "
+	     "the split block's pages go to the pcp list of their pageblock's type one at a time, where the next "
+	     "order-0 unmovable requests (slab) take them before the pcp drain can merge them back: the block is "
+	     "punctured by pages with other lifetimes, the next high-order request claims a fresh pageblock, and once "
+	     "no free pageblock is left the fallbacks steal, which mixes mobilities in pageblocks. Freed in one batch "
+	     "(`free_pages_bulk()`), an area's contiguous runs come back as their naturally aligned chunks, those "
+	     "above order 3 straight to the buddy lists, and merge at once; order-0 vmalloc takes its pages from the "
+	     "pcp lists like slab does and returns them there. The cost the other side of the thread names remains: "
+	     "while the area lives, a high-order area holds whole blocks that order-9 and order-3 requests could "
+	     "have used, which is what the lowest free targets show.\n\n"
+	  << "What this does not say: with compaction and reclaim (not modelled) the kernel turns some of these "
+	     "order-9 failures into compaction work, which the compaction-cost proxy (`compact9_*`) only sizes; the "
+	     "workload is synthetic (its parameters above), one CPU's pcp lists, no watermarks.\n\n";
 	o << "## Results per cell\n\n";
 	const char *cols[] = {"free_pct",
 			      "dma32_used_pct",
