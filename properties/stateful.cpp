@@ -619,7 +619,7 @@ auto command_gen = [](const history_state &s) {
 	});
 };
 
-// A scaled configuration: preset, memory model, layout (one node, a hole,
+// A scaled configuration: preset, memory model, allocation policy, layout (one node, a hole,
 // or two nodes with a hole in node 0 and, under `sparse`, hot-added sections
 // at the end of each node), CPUs; inner zone boundaries aligned as in the
 // kernel (an unaligned one is a documented finding of the reference, not
@@ -630,6 +630,10 @@ config gen_config()
 	config c = *preset(presets[any_in(0, 3)]);
 	c.memmap = all_memmaps[any_in<size_t>(0, std::size(all_memmaps))];
 	c.nr_cpus = any_in(1u, 3u);
+	// The kernel's allocation policy half of the time (pcp and free-list
+	// heads, the migratetype fallback: claimed and stolen pageblocks), the
+	// batched engine steered to the oracle's choices (Model::steering).
+	c.alloc = sometimes(50) ? alloc_policy::kernel : alloc_policy::canonical;
 	switch (any_in(0, 4)) { // one node without holes half of the time
 	case 2:
 		c.holes = {c.nr_sections / 2};

@@ -261,7 +261,7 @@ static int cmd_corpus(const std::string &corpus_dir)
 }
 
 struct generate_args {
-	std::string preset = "small", memmap, zones = "kernel";
+	std::string preset = "small", memmap, zones = "kernel", alloc = "canonical";
 	generate_options g;
 };
 
@@ -275,6 +275,12 @@ static void add_generate_command(CLI::App &app, generate_args &a)
 		      "zone layout: the kernel's (inner boundary aligned), the preset's, or two-node (two NUMA nodes, a hole "
 		      "in node 0, zones DMA, Normal, Normal1)")
 		->check(CLI::IsMember({"kernel", "preset", "two-node"}))
+		->capture_default_str();
+	c->add_option("--alloc", a.alloc,
+		      "allocation policy of the trace: canonical (the lowest free block, the default) or kernel (pcp and "
+		      "free list heads, the migratetype fallback; replayed with the batched engine steered to the oracle's "
+		      "choices)")
+		->check(CLI::IsMember({"canonical", "kernel"}))
 		->capture_default_str();
 	c->add_option("--ops", a.g.ops, "operations")->check(CLI::Range(uint64_t(1), uint64_t(100000000)))->capture_default_str();
 	c->add_option("--seed", a.g.seed, "seed")->capture_default_str();
@@ -299,6 +305,8 @@ static int cmd_generate(const generate_args &a)
 		kernel_like_zones(*c);
 	else if (a.zones == "two-node")
 		two_node_layout(*c);
+	if (a.alloc == "kernel")
+		c->alloc = alloc_policy::kernel;
 	std::fputs(generate_trace(*c, g).c_str(), stdout);
 	return 0;
 }

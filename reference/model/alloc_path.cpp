@@ -154,6 +154,16 @@ page *Model::alloc_pages_flags(unsigned order, unsigned mt, int zone_idx, bool c
 {
 	if (order > max_order())
 		return nullptr;
+	if (steering)
+		return alloc_steered(order, mt, compound, frozen);
+	page *p = alloc_by_policy(order, mt, zone_idx, compound, frozen, alloc_flags);
+	if (record_allocs)
+		alloc_log.push_back({p ? page_to_pfn(p) : no_pfn, order});
+	return p;
+}
+
+page *Model::alloc_by_policy(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen, unsigned alloc_flags)
+{
 	if (cfg_.alloc == alloc_policy::canonical)
 		drain_all_pages(); // allocation must not depend on what sits on pcp lists
 	const int first = zone_idx >= 0 ? zone_idx : int(zones_.size()) - 1;

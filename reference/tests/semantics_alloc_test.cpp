@@ -200,3 +200,70 @@ TEST(AllocationSide, CmaPageblocksReleasedThroughFreeContigFrozenRange)
 }
 
 } // namespace
+
+namespace {
+
+using namespace semantics;
+
+// Steered allocation (alloc_steer.cpp), what the lockstep does under
+// alloc=kernel: the oracle's choices recorded, the batched engine given them.
+//   boot Normal: ... 0xa0 o5 ...     the recorded pfn 0xa5, order 0
+//   after:  0xa0 o2 (0xa0-0xa3), 0xa4 o0, [0xa5], 0xa6 o1, 0xa8 o3, 0xb0 o4
+TEST(AllocationSide, SteeredAllocationTakesTheRecordedBlock)
+{
+	config c = make_cfg();
+	c.alloc = alloc_policy::kernel;
+	world w(c);
+	Model &m = w.m;
+	m.steering = true;
+	m.steer = {{0xa5, 0}, {no_pfn, 1}, {0xa5, 0}};
+	m.steer_next = 0;
+	page *p = m.alloc_pages(0, MIGRATE_UNMOVABLE, NORMAL, false, false);
+	ASSERT_EQ(pfn_of(m, p), 0xa5u);
+	EXPECT_EQ(m.buddy_order_at(0xa0), 2);
+	EXPECT_EQ(m.buddy_order_at(0xa4), 0);
+	EXPECT_EQ(m.buddy_order_at(0xa6), 1);
+	EXPECT_EQ(m.buddy_order_at(0xa8), 3);
+	EXPECT_EQ(m.buddy_order_at(0xb0), 4);
+	EXPECT_EQ(m.alloc_mobility(0xa5), unsigned(MIGRATE_UNMOVABLE));
+	// A recorded failure fails here too; a recorded block that is not free
+	// here (0xa5 again) fails: the lockstep reports the divergence.
+	EXPECT_EQ(m.alloc_pages(1, MIGRATE_MOVABLE, NORMAL, false, false), nullptr);
+	EXPECT_EQ(m.alloc_pages(0, MIGRATE_MOVABLE, NORMAL, false, false), nullptr);
+	EXPECT_EQ(problems(m), "");
+	// An allocation the oracle did not make at all is the model's finding.
+	EXPECT_EQ(m.alloc_pages(0, MIGRATE_MOVABLE, NORMAL, false, false), nullptr);
+	ASSERT_EQ(m.findings.size(), 1u);
+	EXPECT_EQ(m.findings[0].invariant, "steered_allocation");
+	m.findings.clear();
+	m.steering = false;
+	hand_back(m, 0xa5);
+	m.__free_pages(p, 0);
+	EXPECT_EQ(drained_problems(m), "");
+	world boot(make_cfg());
+	EXPECT_EQ(diff(boot.m, m), "");
+}
+
+TEST(AllocationSide, SteeredAllocationTakesFromPcpLists)
+{
+	config c = make_cfg();
+	c.alloc = alloc_policy::kernel;
+	world w(c);
+	Model &m = w.m;
+	// An order-0 page on CPU 0's pcp list, recorded by another engine.
+	page *q = m.alloc_pages(0, MIGRATE_MOVABLE, NORMAL, false, false);
+	const uint64_t pfn = pfn_of(m, q);
+	hand_back(m, pfn);
+	m.__free_pages(q, 0);
+	ASSERT_EQ(where(m, pfn), unsigned(BC_ON_PCP));
+	const long pcp_before = pcp_count(m);
+	m.steering = true;
+	m.steer = {{pfn, 0}};
+	m.steer_next = 0;
+	EXPECT_EQ(pfn_of(m, m.alloc_pages(0, MIGRATE_UNMOVABLE, NORMAL, false, false)), pfn);
+	EXPECT_EQ(pcp_count(m), pcp_before - 1);
+	m.steering = false;
+	EXPECT_EQ(problems(m), "");
+}
+
+} // namespace

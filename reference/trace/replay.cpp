@@ -70,9 +70,18 @@ struct lockstep::impl {
 			ended = true;
 			return false;
 		}
+		// Under alloc=kernel the batched engine allocates what the oracle
+		// did (Model::steering): the policy's choice depends on the pcp
+		// lists, which a batched free legitimately fills differently.
+		const bool steer = oracle.m->cfg().alloc == alloc_policy::kernel;
+		if (steer) {
+			oracle.m->record_allocs = true;
+			oracle.m->alloc_log.clear();
+		}
 		try {
 			oracle.run(o);
 		} catch (const bad_input &b) {
+			oracle.m->record_allocs = false;
 			res.v = verdict::bad_input;
 			res.error = file + ":" + std::to_string(o.line) + ": " + b.message;
 			res.line = o.line;
@@ -80,9 +89,20 @@ struct lockstep::impl {
 			ended = true;
 			return false;
 		}
+		oracle.m->record_allocs = false;
 		if (opt.check_oracle_per_op || !oracle.m->findings.empty())
 			if (auto f = check_after_op(oracle, full))
 				return fail(*f);
+		if (steer) {
+			Model &b = *batched.m;
+			engine::copy_elements(b.steer, oracle.m->alloc_log);
+			b.steer_next = 0;
+			b.steering = true;
+		}
+		struct steer_off {
+			Model &m;
+			~steer_off() { m.steering = false; }
+		} off{*batched.m};
 		try {
 			batched.run(o);
 		} catch (const bad_input &b) {
@@ -91,6 +111,12 @@ struct lockstep::impl {
 					    "the operation is valid on the oracle but not on the batched engine: " + b.message,
 					    no_pfn, batched.m.get()});
 		}
+		if (steer && batched.m->steer_next != batched.m->steer.size())
+			return fail(failure{batched.role, inv::differential,
+					    "the batched engine made " + std::to_string(batched.m->steer_next) +
+						    " allocations where the oracle made " +
+						    std::to_string(batched.m->steer.size()),
+					    no_pfn, batched.m.get()});
 		if (auto f = check_after_op(batched, full))
 			return fail(*f);
 		res.ops_run++;

@@ -219,6 +219,28 @@ class Model {
 	// The same with explicit alloc_flags (ALLOC_AUTO: as alloc_pages()).
 	page *alloc_pages_flags(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen, unsigned alloc_flags);
 	void split_page(page *p, unsigned order);
+
+	// ---- steered allocation (alloc_steer.cpp): the lockstep under alloc=kernel ----
+	// Under the kernel's policy two engines whose pcp lists differ would
+	// allocate different pages after the same history.  The lockstep
+	// records the oracle's choices and has the batched engine make the same
+	// ones: each of its allocations takes exactly the recorded block (from
+	// wherever it sits, buddy or pcp list), or fails where the oracle's
+	// did.  A recorded block that is not free here is a real divergence of
+	// the free sets: the allocation fails and the lockstep reports it.
+	struct alloc_choice {
+		uint64_t pfn = no_pfn; // no_pfn: the allocation failed
+		unsigned order = 0;
+	};
+	bool record_allocs = false;
+	std::vector<alloc_choice> alloc_log; // appended while record_allocs
+	bool steering = false;
+	std::vector<alloc_choice> steer; // the choices to make, in order
+	size_t steer_next = 0;
+	// Takes the free pfns [pfn, pfn + 2^order) off the free lists (buddy or
+	// pcp), giving the rest of each block they lie in back to the buddy
+	// lists; false, nothing changed, when one of them is not free.
+	bool take_free_range(uint64_t pfn, unsigned order);
 	// alloc_contig_range(start, end): true and pages frozen (or refcount 1)
 	// on success; false, state unchanged, when a page of the range is busy.
 	bool alloc_contig_range(uint64_t start, uint64_t end, bool frozen, void (*free_excess)(unsigned long, unsigned long));
@@ -329,6 +351,8 @@ class Model {
 	void init_free_memory();
 	page *pick_block(zone &z, unsigned order, unsigned mt);
 	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, unsigned alloc_flags, uint64_t *pfn_out);
+	page *alloc_by_policy(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen, unsigned alloc_flags);
+	page *alloc_steered(unsigned order, unsigned mt, bool compound, bool frozen);
 
 	config cfg_;
 	uint64_t nr_pfns_ = 0;
