@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -238,8 +240,26 @@ struct progress_line {
 
 // Runs the specs in `jobs` forked workers, spec i in worker i % jobs.
 // Each worker: RLIMIT_CPU (4 CPU-seconds per million operations and a
-// minute more) and RLIMIT_AS (4 GiB); a worker that dies without its
-// results is buddycheck's own failure.
+// minute more), and a resident-set limit of 4 GiB the parent enforces
+// (RLIMIT_AS would refuse a sanitizer's shadow memory); a worker that dies
+// without its results is buddycheck's own failure.
+// BUDDYCHECK_FRAG_WORKER_RSS_MB lowers it (the ctest that shows the limit bites).
+uint64_t worker_rss_limit_bytes()
+{
+	if (const char *e = std::getenv("BUDDYCHECK_FRAG_WORKER_RSS_MB"))
+		if (const unsigned long long mb = std::strtoull(e, nullptr, 10))
+			return uint64_t(mb) << 20;
+	return uint64_t(4) << 30;
+}
+
+uint64_t rss_of(pid_t pid)
+{
+	std::ifstream f("/proc/" + std::to_string(pid) + "/statm");
+	uint64_t size = 0, resident = 0;
+	f >> size >> resident;
+	return resident * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
 bool run_grid(const std::vector<run_spec> &specs, const frag_options &o, const std::string &scenario,
 	      std::vector<run_result> &out, std::string *error)
 {
@@ -256,6 +276,7 @@ bool run_grid(const std::vector<run_spec> &specs, const frag_options &o, const s
 		std::string buf;
 		uint64_t ops_now = 0; // of the run in progress
 		bool eof = false;
+		bool over_memory = false;
 	};
 	std::vector<worker> ws;
 	for (unsigned k = 0; k < jobs; k++) {
@@ -272,15 +293,16 @@ bool run_grid(const std::vector<run_spec> &specs, const frag_options &o, const s
 		}
 		if (pid == 0) {
 			close(fds[0]);
+			// A worker does not outlive buddycheck (killed, interrupted).
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() == 1)
+				_exit(4);
 			uint64_t my_ops = 0;
 			for (size_t i = k; i < specs.size(); i += jobs)
 				my_ops += specs[i].w.ops;
 			const rlim_t cpu = rlim_t(60 + 4 * (my_ops / 1000000 + 1) * (o.run.check_every == 1 ? 2000 : 1));
-			const struct rlimit lc {
-				cpu, cpu + 5
-			}, la{rlim_t(4) << 30, rlim_t(4) << 30};
+			const struct rlimit lc = {cpu, cpu + 5};
 			setrlimit(RLIMIT_CPU, &lc);
-			setrlimit(RLIMIT_AS, &la);
 			for (size_t i = k; i < specs.size(); i += jobs) {
 				run_options ro = o.run;
 				ro.progress = [&](uint64_t done) { write_all(fds[1], "P " + std::to_string(done) + "\n"); };
@@ -291,11 +313,12 @@ bool run_grid(const std::vector<run_spec> &specs, const frag_options &o, const s
 			_exit(0);
 		}
 		close(fds[1]);
-		ws.push_back({pid, fds[0], "", 0, false});
+		ws.push_back({pid, fds[0], "", 0, false, false});
 	}
 	uint64_t done_ops = 0;
 	size_t runs_done = 0;
 	bool ok = true;
+	const uint64_t worker_rss_limit = worker_rss_limit_bytes();
 	for (;;) {
 		std::vector<pollfd> pf;
 		for (const worker &w : ws)
@@ -303,7 +326,12 @@ bool run_grid(const std::vector<run_spec> &specs, const frag_options &o, const s
 				pf.push_back({w.fd, POLLIN, 0});
 		if (pf.empty())
 			break;
-		if (poll(pf.data(), pf.size(), -1) < 0)
+		for (worker &w : ws)
+			if (!w.eof && !w.over_memory && rss_of(w.pid) > worker_rss_limit) {
+				w.over_memory = true;
+				kill(w.pid, SIGKILL);
+			}
+		if (poll(pf.data(), pf.size(), 250) <= 0)
 			continue;
 		for (worker &w : ws) {
 			if (w.eof)
@@ -346,13 +374,17 @@ bool run_grid(const std::vector<run_spec> &specs, const frag_options &o, const s
 		close(w.fd);
 		int status = 0;
 		waitpid(w.pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (w.over_memory) {
+			ok = false;
+			*error = "a worker process went over its memory limit (" + std::to_string(worker_rss_limit >> 20) +
+				 " MiB resident) and was killed";
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			ok = false;
 			*error = "a worker process ended with " +
 				 (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) + " (" +
 								strsignal(WTERMSIG(status)) + ")"
 						      : "exit status " + std::to_string(WEXITSTATUS(status))) +
-				 " before its runs were done (CPU limit or memory limit?)";
+				 " before its runs were done (its CPU-time limit?)";
 		}
 	}
 	if (ok && runs_done != specs.size()) {

@@ -34,6 +34,30 @@ done
 cmp -s "$work/q.md" "$work/rendered.md" || no "the report differs from the one rendered from its data: $(diff "$work/q.md" "$work/rendered.md" | head -4)"
 grep -q '^## The answer' "$work/q.md" || no "no answer section"
 
+# The same data from two worker processes as from one.
+"$bc" frag --quick -q --jobs 2 --out "$work/q2" >/dev/null 2>&1 || no "frag --quick --jobs 2 exited $?"
+cmp -s "$work/q/summary.csv" "$work/q2/summary.csv" || no "--jobs 2 gives another summary.csv than --jobs 1"
+cmp -s "$work/q/series.csv" "$work/q2/series.csv" || no "--jobs 2 gives another series.csv than --jobs 1"
+
+# Killed, buddycheck takes its workers with it.
+"$bc" frag --quick -q --jobs 2 --ops 400000000 --out "$work/killed" >/dev/null 2>&1 &
+parent=$!
+sleep 1
+kill -TERM "$parent"
+wait "$parent" 2>/dev/null
+sleep 0.5
+if pgrep -f -- "--out $work/killed" >/dev/null; then
+	no "workers outlived their killed buddycheck"
+	pkill -KILL -f -- "--out $work/killed"
+fi
+
+# A worker over its memory limit (lowered to 20 MiB; the model alone
+# takes more) is killed, and that is buddycheck's own failure (exit 3).
+BUDDYCHECK_FRAG_WORKER_RSS_MB=20 "$bc" frag --quick -q --out "$work/oom" >/dev/null 2>"$work/oom.err"
+rc=$?
+[ $rc = 3 ] || no "a worker over its memory limit: exit $rc, not 3"
+grep -q 'memory limit' "$work/oom.err" || no "a worker over its memory limit: $(cat "$work/oom.err")"
+
 # Bad input: one line, exit status 2.
 expect2() {
 	"$bc" frag "$@" >"$work/bad.out" 2>"$work/bad.err"
