@@ -66,10 +66,13 @@ void decode_config(chooser &ch, const decode_options &opt, config &c)
 		c.zones.back().end_pfn = node1;
 		c.zones.push_back({"Normal1", node1, end - tail});
 	}
-	// byte 5: pcp batch and high
+	// byte 5: pcp batch and high; bit 4 the kernel's allocation policy
+	// (pcp and free-list heads, the migratetype fallback), the batched
+	// engine steered to the oracle's choices
 	const uint64_t pcp = ch.below(256);
 	c.pcp_batch = 1u << (pcp & 3);
 	c.pcp_high = c.pcp_batch * (1u << ((pcp >> 2) & 3));
+	c.alloc = (pcp >> 4) & 1 ? alloc_policy::kernel : alloc_policy::canonical;
 	// byte 6: CPUs, page checks, one CMA pageblock range
 	const uint64_t misc = ch.below(256);
 	c.nr_cpus = 1 + (misc & 1);
