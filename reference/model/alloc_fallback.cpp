@@ -180,7 +180,10 @@ page *Model::__rmqueue_claim(zone &z, unsigned order, unsigned start_mt, unsigne
 			continue;
 		if (fallback_mt == -2)
 			break; // into orders too low to claim
-		page *p = page_of(area.free_list[fallback_mt].next);
+		page *p = list_head_page(z, &area.free_list[fallback_mt], unsigned(current_order), unsigned(fallback_mt),
+					 "free_area");
+		if (!p)
+			return nullptr;
 		p = try_to_claim_block(z, p, unsigned(current_order), order, start_mt, unsigned(fallback_mt), pfn_out);
 		if (p) {
 			extfrag.events++;
@@ -204,7 +207,9 @@ page *Model::__rmqueue_steal(zone &z, unsigned order, unsigned start_mt, uint64_
 		const int fallback_mt = find_suitable_fallback(area, current_order, start_mt, false);
 		if (fallback_mt == -1)
 			continue;
-		page *p = page_of(area.free_list[fallback_mt].next);
+		page *p = list_head_page(z, &area.free_list[fallback_mt], current_order, unsigned(fallback_mt), "free_area");
+		if (!p)
+			return nullptr;
 		const uint64_t pfn = page_to_pfn(p);
 		del_from_free_list(p, z, current_order, unsigned(fallback_mt));
 		z.nr_free_pages -= long(1) << current_order;

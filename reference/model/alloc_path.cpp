@@ -18,13 +18,27 @@ using namespace model_detail;
 
 // ---------------------------------------------------------------- allocation
 
+// The first entry of a free list (or pcp list), where the kernel's policy
+// takes its block: a corrupt entry (not a struct page of the memmap) is
+// reported, as the kernel's list debugging would, and not followed.
+page *Model::list_head_page(const zone &z, list_head *l, unsigned order, unsigned mt, const char *list)
+{
+	page *p = page_of(l->next);
+	if (page_to_pfn(p) != no_pfn)
+		return p;
+	report("free_list_structure", no_pfn,
+	       "zone " + z.name + " " + list + "[" + std::to_string(order) + "][" + migratetype_name(mt) +
+		       "] holds a corrupt entry (at its head, where an allocation takes its block)");
+	return nullptr;
+}
+
 BC_NO_COVERAGE page *Model::pick_block(zone &z, unsigned order, unsigned mt)
 {
 	list_head *l = &z.area[order].free_list[mt];
 	if (list_empty(l))
 		return nullptr;
 	if (cfg_.alloc == alloc_policy::kernel)
-		return page_of(l->next);
+		return list_head_page(z, l, order, mt, "free_area");
 	page *best = nullptr;
 	uint64_t best_pfn = no_pfn;
 	for (list_head *it = l->next; it != l; it = it->next) {
@@ -110,7 +124,9 @@ page *Model::rmqueue_pcplist(zone &z, unsigned order, unsigned mt, unsigned allo
 		if (list_empty(l))
 			return nullptr;
 	}
-	page *p = page_of(l->next);
+	page *p = list_head_page(z, l, order, mt, "pcp list");
+	if (!p)
+		return nullptr;
 	list_unlink(&p->pcp_list);
 	p->bc_where = BC_ON_NOTHING;
 	p->private_ = 0;

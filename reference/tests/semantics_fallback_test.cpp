@@ -402,6 +402,27 @@ TEST(Fallback, RmqueueBulkRefillsThroughFallbacks)
 	EXPECT_EQ(problems(m), "");
 }
 
+TEST(Fallback, CorruptListHeadIsReportedNotFollowed)
+{
+	// The kernel's policy takes the list head: an entry that is not a
+	// struct page of the memmap (a corrupt list, as a model canary makes)
+	// is reported as the checker names it, and the allocation fails
+	// instead of writing through it.
+	world w(fallback_cfg());
+	Model &m = w.m;
+	list_head *l = &m.zones()[Z_NORMAL].area[5].free_list[MIGRATE_MOVABLE];
+	list_head *const saved = l->next;
+	list_head bogus{l, l};
+	l->next = &bogus;
+	EXPECT_EQ(alloc(m, 5, MIGRATE_MOVABLE), nullptr);
+	ASSERT_FALSE(m.findings.empty());
+	EXPECT_EQ(m.findings[0].invariant, "free_list_structure");
+	EXPECT_NE(m.findings[0].message.find("holds a corrupt entry"), std::string::npos);
+	l->next = saved;
+	m.findings.clear();
+	EXPECT_EQ(problems(m), "");
+}
+
 TEST(Fallback, KernelPolicyKeepsInvariantsUnderChurn)
 {
 	// A seeded mix of requests of every mergeable type and order, freed in

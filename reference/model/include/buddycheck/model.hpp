@@ -350,6 +350,7 @@ class Model {
 	page *vmalloc_block(unsigned order, int nid);
 	void init_free_memory();
 	page *pick_block(zone &z, unsigned order, unsigned mt);
+	page *list_head_page(const zone &z, list_head *l, unsigned order, unsigned mt, const char *list);
 	page *rmqueue_pcplist(zone &z, unsigned order, unsigned mt, unsigned alloc_flags, uint64_t *pfn_out);
 	page *alloc_by_policy(unsigned order, unsigned mt, int zone_idx, bool compound, bool frozen, unsigned alloc_flags);
 	page *alloc_steered(unsigned order, unsigned mt, bool compound, bool frozen);
